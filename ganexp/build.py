@@ -1,0 +1,86 @@
+"""One way to build every object: `hydra.utils.instantiate` on its config node, plus what only the
+run knows (data shape, run directory)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from ganexp.config import resolve_d_norm
+
+
+def build(node: DictConfig, **kwargs: Any) -> Any:
+    """Instantiate a `_target_` node, passing plain Python containers."""
+    return instantiate(node, _convert_="all", **kwargs)
+
+
+def build_datamodule(cfg: DictConfig):
+    return build(
+        cfg.dataset.datamodule,
+        batch_size=cfg.train.batch_size,
+        draws_per_step=cfg.loss.n_critic,
+        seed=cfg.train.seed,
+    )
+
+
+def build_family(cfg: DictConfig, shape: tuple[int, ...]):
+    """The family's LightningModule with freshly initialised nets for data of `shape`."""
+    generator = build(cfg.model.generator, shape=shape)
+    discriminator = build(cfg.model.discriminator, shape=shape, norm=resolve_d_norm(cfg))
+    return instantiate(
+        cfg.loss.family,
+        _recursive_=False,
+        generator=generator,
+        discriminator=discriminator,
+        objective=cfg.loss.objective,
+        n_critic=cfg.loss.n_critic,
+        z_dim=cfg.model.z_dim,
+        prior=cfg.model.prior,
+        optimizer=cfg.optimizer,
+        seed=cfg.train.seed,
+        run_config=OmegaConf.to_container(cfg, resolve=True),
+    )
+
+
+def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[pl.Callback]:
+    from pytorch_lightning.callbacks import ModelCheckpoint
+
+    from ganexp.callbacks.budget import GeneratorStepBudget
+    from ganexp.callbacks.samples import SampleGrid
+
+    optimizer_steps_per_g_step = cfg.loss.n_critic + 1
+    return [
+        *(build(node) for node in cfg.loss.callbacks.values()),
+        GeneratorStepBudget(cfg.train.g_steps),
+        SampleGrid(str(run_dir / "samples"), every_g_steps=cfg.train.sample_every),
+        ModelCheckpoint(
+            dirpath=run_dir / "checkpoints",
+            save_top_k=0,
+            save_last=True,
+            every_n_train_steps=cfg.train.checkpoint_every * optimizer_steps_per_g_step,
+        ),
+    ]
+
+
+def build_logger(cfg: DictConfig, run_dir: Path):
+    """The configured logger writing into the run directory, or None for logger=none."""
+    if not cfg.get("logger") or "_target_" not in cfg.logger:
+        return None
+    target = cfg.logger._target_
+    extra: dict[str, Any] = {"save_dir": str(run_dir)}
+    if target.endswith("WandbLogger"):
+        extra["name"] = run_dir.name
+    return build(cfg.logger, **extra)
+
+
+def build_trainer(cfg: DictConfig, run_dir: Path, callbacks: list, logger) -> pl.Trainer:
+    return build(
+        cfg.trainer,
+        default_root_dir=str(run_dir),
+        callbacks=callbacks,
+        logger=logger if logger is not None else False,
+    )

@@ -1,0 +1,22 @@
+"""WGAN-GP's two-sided gradient penalty, added to the critic's own loss (one backward, DDP-safe)."""
+
+from __future__ import annotations
+
+import pytorch_lightning as pl
+import torch
+from torch import Tensor
+
+from ganexp.losses.adversarial import gradient_penalty
+
+
+class GradientPenalty(pl.Callback):
+    """Critic regularizer: `weight` * E[(||grad D(x^)||_2 - 1)^2], logged as `train/gp` (unweighted)."""
+
+    name = "gp"
+
+    def __init__(self, weight: float = 10.0):
+        self.weight = weight
+
+    def critic_penalty(self, module: pl.LightningModule, real: Tensor, fake: Tensor) -> Tensor:
+        eps = torch.rand(len(real), device=real.device, generator=module.rng)
+        return gradient_penalty(module.discriminator, real, fake, eps)

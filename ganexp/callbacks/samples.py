@@ -1,0 +1,70 @@
+"""Pictures of the generator from one fixed noise batch, at intervals and at the end of training:
+an image grid for image data, a scatter over the data for 2-D points, a histogram for 1-D data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+from torch import Tensor
+
+from ganexp.data.stream import step_key
+
+SAMPLE_STREAM = 2
+
+
+def save_picture(fake: Tensor, real: Tensor, path: Path, title: str) -> None:
+    """Write `fake` (and `real` for reference, where it helps) as a PNG at `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fake.dim() == 4:
+        from torchvision.utils import save_image
+
+        save_image(fake, path, nrow=int(len(fake) ** 0.5), normalize=True, value_range=(-1, 1))
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 5) if fake.shape[1] == 2 else (6, 3.5))
+    if fake.shape[1] == 2:
+        ax.scatter(*real.T, s=4, alpha=0.4, c="tab:blue", label="data")
+        ax.scatter(*fake.T, s=4, alpha=0.4, c="tab:orange", label="generated")
+        ax.set_aspect("equal")
+    else:
+        lo, hi = torch.cat([real, fake]).quantile(torch.tensor([0.001, 0.999])).tolist()
+        bins = torch.linspace(lo - 0.5, hi + 0.5, 80).tolist()
+        ax.hist(real[:, 0].tolist(), bins=bins, density=True, alpha=0.5, label="data")
+        ax.hist(fake[:, 0].tolist(), bins=bins, density=True, alpha=0.5, label="generated")
+    ax.legend(loc="upper right")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+class SampleGrid(pl.Callback):
+    """Saves `samples/g_step_XXXXXX.png` every `every_g_steps` and `samples/final.png` at the end."""
+
+    def __init__(self, dirpath: str, every_g_steps: int = 500, n: int = 64, n_points: int = 2000):
+        self.dirpath, self.every, self.n, self.n_points = Path(dirpath), every_g_steps, n, n_points
+
+    def _save(self, trainer: pl.Trainer, module: pl.LightningModule, name: str) -> None:
+        dm = trainer.datamodule
+        n = self.n if dm.image else self.n_points
+        gen = torch.Generator(device=module.device).manual_seed(step_key(module.seed, SAMPLE_STREAM, 0, 0))
+        fake = module.sample(n, gen).float().cpu()
+        real = dm.sample(n, torch.Generator().manual_seed(module.seed))
+        path = self.dirpath / f"{name}.png"
+        save_picture(fake, real, path, f"g_step {module.g_step}")
+        if hasattr(trainer.logger, "log_image"):
+            trainer.logger.log_image("samples", [str(path)], step=module.g_step)
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if self.every and pl_module.g_step % self.every == 0 and trainer.is_global_zero:
+            self._save(trainer, pl_module, f"g_step_{pl_module.g_step:06d}")
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.is_global_zero:
+            self._save(trainer, pl_module, "final")

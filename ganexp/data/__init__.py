@@ -1,0 +1,1 @@
+"""LightningDataModules: toy distributions, bundled digits, torchvision image sets."""

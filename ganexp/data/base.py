@@ -1,0 +1,56 @@
+"""The datamodule contract every dataset follows.
+
+One training batch holds everything one generator step consumes: `draws_per_step` (= n_critic)
+real minibatches of `batch_size`, stacked as one tensor of `draws_per_step * batch_size` samples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from torch import Tensor
+
+from ganexp.data.stream import StepStream
+
+
+class GANDataModule(pl.LightningDataModule):
+    """Base: subclasses set `shape` and `image`, and implement `sample(n, generator)`."""
+
+    shape: tuple[int, ...]
+    image: bool = False
+
+    def __init__(self, batch_size: int = 64, draws_per_step: int = 1, seed: int = 0):
+        super().__init__()
+        self.batch_size, self.draws_per_step, self.seed = batch_size, draws_per_step, seed
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """`n` samples of the data distribution, shape (n, *shape)."""
+        raise NotImplementedError
+
+    @property
+    def step_size(self) -> int:
+        """Samples one generator step consumes."""
+        return self.batch_size * self.draws_per_step
+
+    def step_stream(self, draw: Callable[[torch.Generator], Any]) -> StepStream:
+        """Keyed draws from the module's current generator step on (so a resumed run continues)."""
+        trainer = self.trainer
+        start = trainer.lightning_module.g_step if trainer is not None else 0
+        rank = trainer.global_rank if trainer is not None else 0
+        return StepStream(draw, self.seed, rank, start)
+
+    def train_dataloader(self) -> Iterable[Tensor]:
+        return self.step_stream(lambda g: self.sample(self.step_size, g))
+
+
+class TensorDataModule(GANDataModule):
+    """A data set small enough to live in memory as one tensor (no DataLoader workers per step)."""
+
+    data: Tensor
+    labels: Tensor | None = None
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        return self.data[torch.randint(len(self.data), (n,), generator=generator)]

@@ -1,0 +1,127 @@
+"""torchvision image sets. Nothing downloads unless `dataset.download=true`; missing files stop the
+run with one sentence saying where to put them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from ganexp.config import ConfigError
+from ganexp.data.base import GANDataModule, TensorDataModule
+
+
+def _open(name: str, root: str, download: bool, build):
+    """Call torchvision's constructor; turn 'not found' and failed downloads into one sentence."""
+    try:
+        return build(root=str(Path(root).expanduser()), download=download)
+    except Exception as err:  # torchvision raises RuntimeError, offline downloads URLError/OSError
+        how = "the download failed (offline?)" if download else "its files are not there"
+        raise ConfigError(
+            f"dataset={name}: {how}; put the {name} files under dataset.root={root} "
+            f"(torchvision layout) or run with dataset.download=true on a machine with internet "
+            f"({type(err).__name__}: {err})"
+        ) from None
+
+
+def _to_images(x: Tensor, size: int) -> Tensor:
+    """uint8 (N, H, W[, C]) -> float (N, C, size, size) in [-1, 1]."""
+    x = x if x.dim() == 4 else x[..., None]
+    x = x.permute(0, 3, 1, 2).float() / 255.0
+    if x.shape[-1] != size:
+        x = F.interpolate(x, size=size, mode="bilinear", antialias=True)
+    return (x.clamp(0, 1) * 2 - 1).contiguous()
+
+
+def _stack_images(items: list[tuple[Tensor, int]]) -> Tensor:
+    return torch.stack([x for x, _ in items])
+
+
+class TorchvisionTensors(TensorDataModule):
+    """MNIST, Fashion-MNIST, CIFAR-10: the training split, held in memory as one tensor."""
+
+    image = True
+    _classes = {"mnist": ("MNIST", 1), "fashion_mnist": ("FashionMNIST", 1), "cifar10": ("CIFAR10", 3)}
+
+    def __init__(self, name: str, root: str, image_size: int = 32, download: bool = False, **kw):
+        super().__init__(**kw)
+        if name not in self._classes:
+            raise ConfigError(f"dataset.name={name!r}: allowed values are {sorted(self._classes)}")
+        self.name, self.root, self.download, self.image_size = name, root, download, image_size
+        self.shape = (self._classes[name][1], image_size, image_size)
+
+    def setup(self, stage: str | None = None) -> None:
+        if hasattr(self, "data"):
+            return
+        import torchvision.datasets as tvd
+
+        cls = getattr(tvd, self._classes[self.name][0])
+        ds = _open(self.name, self.root, self.download, lambda **a: cls(train=True, **a))
+        self.data = _to_images(torch.as_tensor(ds.data), self.image_size)
+        self.labels = torch.as_tensor(ds.targets)
+
+
+class ImageFiles(GANDataModule):
+    """CelebA or a folder of images (torchvision ImageFolder): read from disk by DataLoader workers."""
+
+    image = True
+
+    def __init__(
+        self,
+        name: str,
+        root: str,
+        image_size: int = 64,
+        channels: int = 3,
+        download: bool = False,
+        num_workers: int = 2,
+        **kw,
+    ):
+        super().__init__(**kw)
+        self.name, self.root, self.download = name, root, download
+        self.image_size, self.num_workers = image_size, num_workers
+        self.shape = (channels, image_size, image_size)
+
+    def setup(self, stage: str | None = None) -> None:
+        if hasattr(self, "dataset"):
+            return
+        import torchvision.datasets as tvd
+        import torchvision.transforms.v2 as T
+
+        tf = T.Compose(
+            [
+                T.Resize(self.image_size),
+                T.CenterCrop(self.image_size),
+                T.Grayscale() if self.shape[0] == 1 else T.RGB(),
+                T.ToImage(),
+                T.ToDtype(torch.float32, scale=True),
+                T.Normalize([0.5] * self.shape[0], [0.5] * self.shape[0]),
+            ]
+        )
+        if self.name == "celeba":
+            build = lambda **a: tvd.CelebA(split="train", transform=tf, **a)  # noqa: E731
+        else:
+            if not Path(self.root).expanduser().is_dir():
+                raise ConfigError(f"dataset.root={self.root}: no such folder of images")
+            build = lambda root, download: tvd.ImageFolder(root, transform=tf)  # noqa: E731
+        self.dataset = _open(self.name, self.root, self.download, build)
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        idx = torch.randint(len(self.dataset), (n,), generator=generator).tolist()
+        return torch.stack([self.dataset[i][0] for i in idx])
+
+    def train_dataloader(self) -> Iterable[Tensor]:
+        from torch.utils.data import DataLoader
+
+        size = len(self.dataset)
+        return DataLoader(
+            self.dataset,
+            batch_sampler=self.step_stream(
+                lambda g: torch.randint(size, (self.step_size,), generator=g).tolist()
+            ),
+            num_workers=self.num_workers,
+            collate_fn=_stack_images,
+            persistent_workers=self.num_workers > 0,
+        )

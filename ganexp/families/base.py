@@ -1,0 +1,130 @@
+"""The alternating game of Algorithm 1 (THEORY.md section 3), shared by every adversarial family.
+
+Per generator step: `n_critic` discriminator steps, each on its own fresh real minibatch and fresh
+noise with the fake detached, then one generator step on fresh noise. `toggle_optimizer` freezes
+the network that is not stepping, so the generator's backward leaves no gradient in D. Real and
+fake batches go through D in separate forward passes (BatchNorm never mixes them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from hydra.utils import instantiate
+from torch import Tensor, nn
+
+from ganexp.data.stream import step_key
+from ganexp.losses import OBJECTIVES
+
+NOISE_STREAM = 1
+
+
+class AdversarialFamily(pl.LightningModule):
+    """Generator and discriminator trained by manual optimization; subclasses choose what to log."""
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        objective: str,
+        n_critic: int,
+        z_dim: int,
+        optimizer: Any,
+        prior: str = "normal",
+        seed: int = 0,
+        run_config: dict | None = None,
+    ):
+        super().__init__()
+        self.automatic_optimization = False
+        self.generator, self.discriminator = generator, discriminator
+        self.objective_name, self.objective = objective, OBJECTIVES[objective]
+        self.n_critic, self.z_dim, self.prior, self.seed = n_critic, z_dim, prior, seed
+        self.optimizer_cfg, self.run_config = optimizer, run_config
+        self.g_step = 0
+        self.resumed_from = 0  # g_step at the start of this fit (0 unless resumed)
+        self.overrides: list[str] = []  # the command-line overrides, so `resume=` can recompose
+        self.rng: torch.Generator | None = None
+
+    # -- noise -------------------------------------------------------------------------------
+    def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """z ~ p_z (standard normal, or uniform on [-1, 1]) on the module's device."""
+        gen = self.rng if generator is None else generator
+        if self.prior == "uniform":
+            return torch.rand(n, self.z_dim, device=self.device, generator=gen) * 2 - 1
+        return torch.randn(n, self.z_dim, device=self.device, generator=gen)
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """`n` generated samples in data space (generator in eval mode, then restored)."""
+        was_training = self.generator.training
+        self.generator.eval()
+        try:
+            return self.generator(self.noise(n, generator))
+        finally:
+            self.generator.train(was_training)
+
+    # -- optimisation ------------------------------------------------------------------------
+    def configure_optimizers(self):
+        opt_g = instantiate(self.optimizer_cfg.g, params=self.generator.parameters())
+        opt_d = instantiate(self.optimizer_cfg.d, params=self.discriminator.parameters())
+        return opt_g, opt_d
+
+    def discriminator_optimizer(self) -> torch.optim.Optimizer:
+        """The raw optimizer of the discriminator (for callbacks that hook its steps)."""
+        return self.trainer.optimizers[1]
+
+    def regularizers(self) -> list:
+        """Callbacks that add a penalty term to the critic's loss (gradient penalty, R1 ...)."""
+        return [cb for cb in self.trainer.callbacks if hasattr(cb, "critic_penalty")]
+
+    def on_train_start(self) -> None:
+        self.rng = torch.Generator(device=self.device)
+        self.resumed_from = self.g_step
+
+    def training_step(self, batch: Tensor, batch_idx: int) -> None:
+        opt_g, opt_d = self.optimizers()
+        self.rng.manual_seed(step_key(self.seed, NOISE_STREAM, self.global_rank, self.g_step))
+        regularizers = self.regularizers()
+
+        self.toggle_optimizer(opt_d)
+        for real in batch.chunk(self.n_critic):
+            with torch.no_grad():
+                fake = self.generator(self.noise(len(real)))
+            d_real, d_fake = self.discriminator(real), self.discriminator(fake)
+            d_loss = self.objective.d_loss(d_real, d_fake)
+            penalties = {r.name: r.critic_penalty(self, real, fake) for r in regularizers}
+            total = d_loss + sum(r.weight * penalties[r.name] for r in regularizers)
+            opt_d.zero_grad()
+            self.manual_backward(total)
+            opt_d.step()
+        self.untoggle_optimizer(opt_d)
+
+        self.toggle_optimizer(opt_g)
+        g_loss = self.objective.g_loss(self.discriminator(self.generator(self.noise(len(real)))))
+        opt_g.zero_grad()
+        self.manual_backward(g_loss)
+        opt_g.step()
+        self.untoggle_optimizer(opt_g)
+
+        self.g_step += 1
+        metrics = {"train/d_loss": total, "train/g_loss": g_loss}
+        metrics |= {f"train/{k}": v for k, v in penalties.items()}
+        metrics |= self.critic_metrics(d_real.detach(), d_fake.detach(), d_loss.detach())
+        self.log_dict({k: v.detach() for k, v in metrics.items()}, on_step=True, on_epoch=False)
+
+    def critic_metrics(self, d_real: Tensor, d_fake: Tensor, d_loss: Tensor) -> dict[str, Tensor]:
+        """What the last critic step says about the two distributions (family-specific)."""
+        return {}
+
+    # -- checkpoints -------------------------------------------------------------------------
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["ganexp"] = {
+            "g_step": self.g_step,
+            "config": self.run_config,
+            "overrides": self.overrides,
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        self.g_step = checkpoint["ganexp"]["g_step"]

@@ -1,0 +1,26 @@
+"""Objectives: the pairs (discriminator loss, generator loss) a GAN family can play."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+from torch import Tensor
+
+from ganexp.losses import adversarial as A
+
+
+class Objective(NamedTuple):
+    """A discriminator loss of (real logits, fake logits) and a generator loss of fake logits."""
+
+    d_loss: Callable[[Tensor, Tensor], Tensor]
+    g_loss: Callable[[Tensor], Tensor]
+
+
+OBJECTIVES: dict[str, Objective] = {
+    "gan": Objective(A.d_bce, A.g_minimax),
+    "ns": Objective(A.d_bce, A.g_non_saturating),
+    "hinge": Objective(A.d_hinge, A.g_hinge),
+    "lsgan": Objective(A.d_least_squares, A.g_least_squares),
+    "wgan": Objective(A.critic_wasserstein, A.g_wasserstein),
+}

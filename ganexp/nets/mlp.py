@@ -1,0 +1,48 @@
+"""Fully connected generator and discriminator for any data shape (images are flattened)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from torch import Tensor, nn
+
+from ganexp.nets.norm import norm1d
+
+
+class MLPGenerator(nn.Module):
+    """z -> hidden ReLU layers -> data of `shape`; `tanh` output for images in [-1, 1]."""
+
+    def __init__(self, z_dim: int, shape: Sequence[int], hidden: Sequence[int], tanh: bool):
+        super().__init__()
+        self.shape = tuple(shape)
+        layers: list[nn.Module] = []
+        width = z_dim
+        for h in hidden:
+            layers += [nn.Linear(width, h), nn.ReLU()]
+            width = h
+        layers.append(nn.Linear(width, math.prod(self.shape)))
+        if tanh:
+            layers.append(nn.Tanh())
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.net(z).view(-1, *self.shape)
+
+
+class MLPDiscriminator(nn.Module):
+    """Flattened data -> hidden LeakyReLU(0.2) layers -> one logit per sample."""
+
+    def __init__(self, shape: Sequence[int], hidden: Sequence[int], norm: str):
+        super().__init__()
+        layers: list[nn.Module] = [nn.Flatten()]
+        width = math.prod(shape)
+        for h in hidden:
+            layers += [nn.Linear(width, h), norm1d(norm, h), nn.LeakyReLU(0.2)]
+            width = h
+        layers.append(nn.Linear(width, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x).squeeze(-1)
+

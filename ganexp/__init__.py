@@ -3,19 +3,11 @@
     from ganexp import train, load
     summary = train(["model=mlp", "dataset=ring8"])
     m = load(summary["run_dir"]); x = m.sample(1000)
+
+Both modules import torch and Lightning only when called, so `python -m ganexp --help` stays fast.
 """
 
+from ganexp.load import load
+from ganexp.train import train
+
 __all__ = ["load", "train"]
-
-
-def __getattr__(name: str):
-    # Imported lazily so `python -m ganexp --help` does not pay for torch and Lightning.
-    if name == "train":
-        from ganexp.train import train
-
-        return train
-    if name == "load":
-        from ganexp.load import load
-
-        return load
-    raise AttributeError(name)

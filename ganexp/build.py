@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
-from hydra.utils import instantiate
+from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from ganexp.config import resolve_d_norm
@@ -31,9 +31,8 @@ def build_family(cfg: DictConfig, shape: tuple[int, ...]):
     """The family's LightningModule with freshly initialised nets for data of `shape`."""
     generator = build(cfg.model.generator, shape=shape)
     discriminator = build(cfg.model.discriminator, shape=shape, norm=resolve_d_norm(cfg))
-    return instantiate(
-        cfg.loss.family,
-        _recursive_=False,
+    family = get_class(cfg.loss.family._target_)  # nets are objects: no config conversion
+    return family(
         generator=generator,
         discriminator=discriminator,
         objective=cfg.loss.objective,

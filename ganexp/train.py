@@ -52,8 +52,13 @@ def resolve_resume(cfg: DictConfig, overrides: Sequence[str]) -> tuple[DictConfi
     return compose(merged), merged, ckpt_path
 
 
-def run(cfg: DictConfig, run_dir: Path, overrides: Sequence[str] = ()) -> dict:
-    """Train the composed `cfg` in `run_dir` and return the summary (also written to summary.json)."""
+def run(
+    cfg: DictConfig, run_dir: Path, overrides: Sequence[str] = (), callbacks: Sequence = ()
+) -> dict:
+    """Train the composed `cfg` in `run_dir` and return the summary (also written to summary.json).
+
+    `callbacks` are extra Lightning callbacks (probes, custom logging) added to the configured ones.
+    """
     cfg, overrides, ckpt_path = resolve_resume(cfg, overrides)
     with open_dict(cfg):
         cfg.pop("hydra", None)
@@ -72,7 +77,7 @@ def run(cfg: DictConfig, run_dir: Path, overrides: Sequence[str] = ()) -> dict:
     module = build_family(cfg, tuple(datamodule.shape))
     module.overrides = list(overrides)
     logger = build_logger(cfg, run_dir)
-    trainer = build_trainer(cfg, run_dir, build_callbacks(cfg, run_dir), logger)
+    trainer = build_trainer(cfg, run_dir, [*build_callbacks(cfg, run_dir), *callbacks], logger)
     if logger is not None:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
 
@@ -100,9 +105,12 @@ def run(cfg: DictConfig, run_dir: Path, overrides: Sequence[str] = ()) -> dict:
     return summary
 
 
-def train(overrides: Sequence[str] = (), run_dir: str | Path | None = None) -> dict:
-    """Compose the config from `overrides` (as on the command line), train, return the summary."""
+def train(
+    overrides: Sequence[str] = (), run_dir: str | Path | None = None, callbacks: Sequence = ()
+) -> dict:
+    """Compose the config from `overrides` (as on the command line), train, return the summary.
+
+    The run directory defaults to the one the command line would use (outputs/<date>/<time>_...).
+    """
     cfg = compose(overrides)
-    if run_dir is None:
-        run_dir = cfg.hydra.run.dir
-    return run(cfg, Path(run_dir), overrides)
+    return run(cfg, Path(run_dir or cfg.hydra.run.dir), overrides, callbacks)

@@ -17,7 +17,9 @@ def find_checkpoint(path: str | Path) -> Path:
     last = path / "checkpoints" / "last.ckpt"
     if last.is_file():
         return last
-    raise ConfigError(f"resume={path}: neither a .ckpt file nor a run directory with checkpoints/last.ckpt")
+    raise ConfigError(
+        f"resume={path}: neither a .ckpt file nor a run directory with checkpoints/last.ckpt"
+    )
 
 
 def read_checkpoint(path: str | Path) -> dict:

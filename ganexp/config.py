@@ -25,11 +25,15 @@ def options(group: str) -> list[str]:
 def image_datasets() -> list[str]:
     from omegaconf import OmegaConf
 
-    return [n for n in options("dataset") if OmegaConf.load(CONF_DIR / "dataset" / f"{n}.yaml").image]
+    return [
+        n for n in options("dataset") if OmegaConf.load(CONF_DIR / "dataset" / f"{n}.yaml").image
+    ]
 
 
 def has_gradient_penalty(cfg: DictConfig) -> bool:
-    return any("gradient_penalty" in str(cb.get("_target_", "")) for cb in cfg.loss.callbacks.values())
+    return any(
+        "gradient_penalty" in str(cb.get("_target_", "")) for cb in cfg.loss.callbacks.values()
+    )
 
 
 def resolve_d_norm(cfg: DictConfig) -> str:
@@ -56,7 +60,9 @@ def validate(cfg: DictConfig) -> None:
 
     m, loss, data = cfg.model, cfg.loss, cfg.dataset
     if loss.objective not in OBJECTIVES:
-        raise ConfigError(f"loss.objective={loss.objective}: allowed values are {sorted(OBJECTIVES)}")
+        raise ConfigError(
+            f"loss.objective={loss.objective}: allowed values are {sorted(OBJECTIVES)}"
+        )
     if not isinstance(loss.n_critic, int) or loss.n_critic < 1:
         raise ConfigError(f"loss.n_critic={loss.n_critic}: must be an integer >= 1")
     if "clip" in loss:

@@ -66,7 +66,13 @@ def run(
 
     import pytorch_lightning as pl
 
-    from ganexp.build import build_callbacks, build_datamodule, build_family, build_logger, build_trainer
+    from ganexp.build import (
+        build_callbacks,
+        build_datamodule,
+        build_family,
+        build_logger,
+        build_trainer,
+    )
 
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / ".hydra").mkdir(exist_ok=True)
@@ -100,7 +106,11 @@ def run(
     }
     if trainer.is_global_zero:
         (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
-    if logger is not None and hasattr(logger, "experiment") and hasattr(logger.experiment, "finish"):
+    if (
+        logger is not None
+        and hasattr(logger, "experiment")
+        and hasattr(logger.experiment, "finish")
+    ):
         logger.experiment.finish()
     return summary
 

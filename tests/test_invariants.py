@@ -46,14 +46,21 @@ def test_weight_clipping_holds_after_every_critic_step(fit):
 
 def test_clipping_bound_follows_the_config(fit):
     probe = StepProbe(lambda critic: max(p.abs().max() for p in critic.parameters()) <= 0.002)
-    fit(["model=mlp", "dataset=ring8", "loss=wgan", "loss.clip=0.002", "train.g_steps=2"], callbacks=[probe])
+    fit(
+        ["model=mlp", "dataset=ring8", "loss=wgan", "loss.clip=0.002", "train.g_steps=2"],
+        callbacks=[probe],
+    )
     assert probe.critic_steps == 10 and probe.failures == []
 
 
 def test_generator_step_leaves_discriminator_bit_identical(fit):
     for loss, model, data in [("ns", "dcgan", "digits"), ("wgan_gp", "mlp", "ring8")]:
         probe = StepProbe()
-        fit([f"model={model}", f"dataset={data}", f"loss={loss}", "train.g_steps=4"], run=loss, callbacks=[probe])
+        fit(
+            [f"model={model}", f"dataset={data}", f"loss={loss}", "train.g_steps=4"],
+            run=loss,
+            callbacks=[probe],
+        )
         assert probe.generator_steps == 4 and probe.failures == []
 
 
@@ -63,7 +70,9 @@ def test_each_critic_step_sees_its_own_real_batch(fit):
     class Spy(pl.Callback):
         def on_train_start(self, trainer, module):
             forward = module.discriminator.forward
-            module.discriminator.forward = lambda x: (seen.append(x.detach().clone()), forward(x))[1]
+            module.discriminator.forward = lambda x: (seen.append(x.detach().clone()), forward(x))[
+                1
+            ]
 
     fit(["model=mlp", "dataset=ring8", "loss=wgan", "train.g_steps=1"], callbacks=[Spy()])
     # 5 critic steps x (real, fake) then the generator's fake: 11 separate forward passes

@@ -20,8 +20,12 @@ def test_bce_discriminator_and_value():
 
 
 def test_generator_losses():
-    assert A.g_minimax(FAKE).item() == pytest.approx(0.5 * (math.log(0.5) + math.log(0.75)), rel=1e-6)
-    assert A.g_non_saturating(FAKE).item() == pytest.approx(-0.5 * (math.log(0.5) + math.log(0.25)), rel=1e-6)
+    assert A.g_minimax(FAKE).item() == pytest.approx(
+        0.5 * (math.log(0.5) + math.log(0.75)), rel=1e-6
+    )
+    assert A.g_non_saturating(FAKE).item() == pytest.approx(
+        -0.5 * (math.log(0.5) + math.log(0.25)), rel=1e-6
+    )
 
 
 def test_js_estimate_is_zero_when_d_is_one_half_everywhere():
@@ -30,7 +34,9 @@ def test_js_estimate_is_zero_when_d_is_one_half_everywhere():
 
 
 def test_js_estimate_reaches_log2_for_a_perfect_discriminator():
-    assert A.js_estimate(torch.full((4,), 50.0), torch.full((4,), -50.0)).item() == pytest.approx(math.log(2), rel=1e-6)
+    assert A.js_estimate(torch.full((4,), 50.0), torch.full((4,), -50.0)).item() == pytest.approx(
+        math.log(2), rel=1e-6
+    )
 
 
 def test_extreme_logits_stay_finite():
@@ -48,7 +54,9 @@ def test_hinge():
 
 def test_least_squares():
     real, fake = torch.tensor([1.0, 3.0]), torch.tensor([0.0, 2.0])
-    assert A.d_least_squares(real, fake).item() == pytest.approx(0.5 * (0 + 4) / 2 + 0.5 * (0 + 4) / 2)
+    assert A.d_least_squares(real, fake).item() == pytest.approx(
+        0.5 * (0 + 4) / 2 + 0.5 * (0 + 4) / 2
+    )
     assert A.g_least_squares(fake).item() == pytest.approx(0.5 * (1 + 1) / 2)
 
 

@@ -53,7 +53,9 @@ class SampleGrid(pl.Callback):
     def _save(self, trainer: pl.Trainer, module: pl.LightningModule, name: str) -> None:
         dm = trainer.datamodule
         n = self.n if dm.image else self.n_points
-        gen = torch.Generator(device=module.device).manual_seed(step_key(module.seed, SAMPLE_STREAM, 0, 0))
+        gen = torch.Generator(device=module.device).manual_seed(
+            step_key(module.seed, SAMPLE_STREAM, 0, 0)
+        )
         fake = module.sample(n, gen).float().cpu()
         real = dm.sample(n, torch.Generator().manual_seed(module.seed))
         path = self.dirpath / f"{name}.png"

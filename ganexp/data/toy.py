@@ -61,8 +61,12 @@ class Grid(GaussianMixture):
 class Mixture1D(GaussianMixture):
     """A 1-D Gaussian mixture (gauss1d is the one-component case)."""
 
-    def __init__(self, means: Sequence[float], std: float, weights: Sequence[float] | None = None, **kw):
-        super().__init__(torch.tensor(list(means), dtype=torch.float32)[:, None], std, weights, **kw)
+    def __init__(
+        self, means: Sequence[float], std: float, weights: Sequence[float] | None = None, **kw
+    ):
+        super().__init__(
+            torch.tensor(list(means), dtype=torch.float32)[:, None], std, weights, **kw
+        )
 
 
 class SwissRoll(GANDataModule):

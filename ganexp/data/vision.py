@@ -44,7 +44,11 @@ class TorchvisionTensors(TensorDataModule):
     """MNIST, Fashion-MNIST, CIFAR-10: the training split, held in memory as one tensor."""
 
     image = True
-    _classes = {"mnist": ("MNIST", 1), "fashion_mnist": ("FashionMNIST", 1), "cifar10": ("CIFAR10", 3)}
+    _classes = {
+        "mnist": ("MNIST", 1),
+        "fashion_mnist": ("FashionMNIST", 1),
+        "cifar10": ("CIFAR10", 3),
+    }
 
     def __init__(self, name: str, root: str, image_size: int = 32, download: bool = False, **kw):
         super().__init__(**kw)

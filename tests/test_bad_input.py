@@ -1,0 +1,43 @@
+"""A config that cannot work stops at start-up: non-zero exit, one message naming the key and the
+allowed values, no traceback."""
+
+import subprocess
+import sys
+
+import pytest
+
+CASES = [
+    (["model=foo"], ["model", "dcgan", "mlp"]),
+    (["optimizer.d.lr=0"], ["optimizer.d.lr=0", "> 0"]),
+    (["optimizer.g.lr=-1e-4"], ["optimizer.g.lr", "> 0"]),
+    (["loss=wgan", "loss.clip=0"], ["loss.clip=0", "> 0"]),
+    (["loss.n_critic=0"], ["loss.n_critic=0", ">= 1"]),
+    (["model.d_norm=batch"], ["model.d_norm=batch", "loss=wgan_gp", "'layer'", "'none'"]),
+    (["model.d_norm=group"], ["model.d_norm=group", "'batch'", "'layer'"]),
+    (["dataset=ring8"], ["model=dcgan", "dataset=ring8", "digits", "mnist"]),
+    (["dataset.image_size=28"], ["dataset.image_size=28", "16", "32", "64"]),
+    (["dataset=image_folder", "dataset.root=/no/such/folder"], ["dataset.root=/no/such/folder"]),
+    (["dataset=mnist", "dataset.root=/no/such/folder"], ["dataset=mnist", "dataset.download=true"]),
+    (["loss.objective=foo"], ["loss.objective=foo", "hinge", "wgan"]),
+    (["model.prior=laplace"], ["model.prior=laplace", "normal", "uniform"]),
+]
+
+
+@pytest.mark.parametrize("overrides,words", CASES, ids=[" ".join(c[0]) for c in CASES])
+def test_bad_config_stops_with_a_clear_message(tmp_path, overrides, words):
+    proc = subprocess.run(
+        [sys.executable, "-m", "ganexp", *overrides, "logger=none", f"hydra.run.dir={tmp_path}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    for word in words:
+        assert word in proc.stderr, proc.stderr
+    assert not (tmp_path / "checkpoints").exists()
+
+
+def test_adam_with_weight_clipping_warns(fit):
+    with pytest.warns(UserWarning, match="optimizer=adam with loss=wgan"):
+        fit(["model=mlp", "dataset=ring8", "loss=wgan", "optimizer=adam", "train.g_steps=1"])

@@ -1,0 +1,43 @@
+"""Every allowed model x loss x dataset (of those that need no download) composes and trains."""
+
+import math
+
+import pytest
+
+from ganexp.config import options
+
+POINTS = ["balls45", "gauss1d", "grid25", "mixture1d", "ring8", "swissroll"]
+LOSSES = options("loss")
+COMBOS = [("mlp", loss, data) for loss in LOSSES for data in [*POINTS, "digits"]]
+COMBOS += [("dcgan", loss, "digits") for loss in LOSSES]
+
+
+def test_the_lists_cover_every_offline_dataset():
+    offline = set(POINTS) | {"digits"}
+    assert offline | {"mnist", "fashion_mnist", "cifar10", "celeba", "image_folder"} == set(
+        options("dataset")
+    )
+
+
+@pytest.mark.parametrize("model,loss,data", COMBOS, ids=["-".join(c) for c in COMBOS])
+def test_combination_trains(fit, model, loss, data):
+    s = fit(
+        [
+            f"model={model}",
+            f"loss={loss}",
+            f"dataset={data}",
+            "train.g_steps=2",
+            "train.batch_size=8",
+        ]
+    )
+    n_critic = s["config"]["loss"]["n_critic"]
+    assert (s["g_steps"], s["d_steps"]) == (2, 2 * n_critic)
+    family = (
+        ["train/critic_loss", "train/w_estimate"]
+        if "wgan" in loss
+        else ["train/d_real", "train/d_fake", "train/js_estimate"]
+    )
+    for key in ["train/d_loss", "train/g_loss", *family]:
+        assert math.isfinite(s[key]), key
+    if loss == "wgan_gp":
+        assert s["train/gp"] >= 0

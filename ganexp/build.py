@@ -49,12 +49,14 @@ def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[pl.Callback]:
     from pytorch_lightning.callbacks import ModelCheckpoint
 
     from ganexp.callbacks.budget import GeneratorStepBudget
+    from ganexp.callbacks.evaluation import Evaluation
     from ganexp.callbacks.samples import SampleGrid
 
     optimizer_steps_per_g_step = cfg.loss.n_critic + 1
     return [
         *(build(node) for node in cfg.loss.callbacks.values()),
         GeneratorStepBudget(cfg.train.g_steps),
+        Evaluation(**OmegaConf.to_container(cfg.eval, resolve=True)),
         SampleGrid(str(run_dir / "samples"), every_g_steps=cfg.train.sample_every),
         ModelCheckpoint(
             dirpath=run_dir / "checkpoints",

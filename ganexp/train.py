@@ -95,6 +95,8 @@ def run(
         trainer.save_checkpoint(run_dir / "checkpoints" / "last.ckpt")
 
     summary = {k: v.item() for k, v in trainer.callback_metrics.items() if v.numel() == 1}
+    for cb in trainer.callbacks:
+        summary |= getattr(cb, "results", {})
     summary |= {
         "g_steps": module.g_step,
         "d_steps": module.g_step * module.n_critic,

@@ -1,4 +1,5 @@
 import os
+import tempfile
 import warnings
 
 import pytest
@@ -13,6 +14,10 @@ FAST = [
     "train.batch_size=32",
     "train.sample_every=1000",
     "train.checkpoint_every=1000",
+    "eval.every_g_steps=1000",
+    "eval.num_samples=500",
+    "eval.inception=false",
+    f"eval.cache_dir={tempfile.mkdtemp(prefix='ganexp-classifiers-')}",  # one classifier per session
 ]
 
 

@@ -42,6 +42,10 @@ class GANDataModule(pl.LightningDataModule):
         rank = trainer.global_rank if trainer is not None else 0
         return StepStream(draw, self.seed, rank, start)
 
+    def exact_metrics(self, x: Tensor) -> dict[str, float]:
+        """Metrics of generated samples `x` against the known data distribution (none by default)."""
+        return {}
+
     def train_dataloader(self) -> Iterable[Tensor]:
         return self.step_stream(lambda g: self.sample(self.step_size, g))
 

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from ganexp.data.base import GANDataModule
+from ganexp.metrics.truth import continuous_metrics, discrete_metrics, mode_metrics
 
 
 class GaussianMixture(GANDataModule):
@@ -33,6 +34,17 @@ class GaussianMixture(GANDataModule):
         idx = torch.multinomial(self.weights, n, replacement=True, generator=generator)
         noise = torch.randn(n, self.shape[0], generator=generator)
         return self.means[idx] + self.std * noise
+
+    def cdf(self, t: Tensor) -> Tensor:
+        """P(X <= t) for a 1-D mixture, in closed form."""
+        means, w = self.means[:, 0].to(t.dtype), self.weights.to(t.dtype)
+        return (w * torch.special.ndtr((t[..., None] - means) / self.std)).sum(-1)
+
+    def exact_metrics(self, x: Tensor) -> dict[str, float]:
+        if self.shape[0] == 1:
+            lo, hi = self.means.min().item() - 6 * self.std, self.means.max().item() + 6 * self.std
+            return continuous_metrics(x, self.cdf, lo, hi)
+        return mode_metrics(x, self.means, self.std, self.weights)
 
     def log_density(self, x: Tensor) -> Tensor:
         """log p_data(x) in closed form, shape (n,)."""
@@ -93,8 +105,11 @@ class Balls45(GANDataModule):
     def __init__(self, **kw):
         super().__init__(**kw)
         self.values = torch.arange(1, 10, dtype=torch.float32)
-        self.probs = torch.tensor(self.counts, dtype=torch.float32) / sum(self.counts)
+        self.probs = torch.tensor(self.counts, dtype=torch.float64) / sum(self.counts)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         idx = torch.multinomial(self.probs, n, replacement=True, generator=generator)
         return self.values[idx][:, None]
+
+    def exact_metrics(self, x: Tensor) -> dict[str, float]:
+        return discrete_metrics(x, self.values, self.probs)

@@ -1,0 +1,53 @@
+"""`python -m ganexp.evaluate RUN_DIR [key=value ...]`: evaluate a finished run's checkpoint again.
+
+Keys: `checkpoint=PATH` (default RUN_DIR/checkpoints/last.ckpt) and any `eval.*` key without the
+prefix (`num_samples=10000`, `inception=false`, ...). Prints the metrics as JSON and writes them to
+RUN_DIR/evaluation.json.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+from ganexp.config import ConfigError
+
+
+def evaluate_run(run_dir: str | Path, overrides: list[str] = ()) -> dict:
+    from ganexp.build import build_datamodule
+    from ganexp.checkpoints import read_checkpoint
+    from ganexp.load import load
+
+    options = OmegaConf.from_dotlist(list(overrides))
+    checkpoint = options.pop("checkpoint", None) or run_dir
+    cfg = OmegaConf.create(read_checkpoint(checkpoint)["ganexp"]["config"])
+    unknown = set(options) - set(cfg.eval)
+    if unknown:
+        raise ConfigError(f"{sorted(unknown)}: allowed keys are checkpoint, {', '.join(cfg.eval)}")
+    settings = OmegaConf.merge(cfg.eval, options)
+    settings.pop("every_g_steps")
+    module = load(checkpoint)
+    datamodule = build_datamodule(cfg)
+    datamodule.setup("fit")
+    from ganexp.metrics.evaluate import Evaluator
+
+    metrics = Evaluator(datamodule, seed=cfg.train.seed, **settings)(module)
+    result = {**metrics, "g_steps": module.g_step, "checkpoint": str(checkpoint)}
+    (Path(run_dir) / "evaluation.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+def main(argv: list[str]) -> None:
+    if not argv or argv[0] in ("-h", "--help"):
+        sys.exit(__doc__)
+    try:
+        print(json.dumps(evaluate_run(argv[0], argv[1:]), indent=2))
+    except ConfigError as err:
+        sys.exit(f"ganexp.evaluate: {err}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

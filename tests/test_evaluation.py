@@ -1,0 +1,85 @@
+"""Runs evaluate themselves: val/ metrics in summary.json, re-evaluation, offline Inception."""
+
+import math
+
+import pytest
+
+from ganexp.evaluate import evaluate_run
+
+
+def test_mixture_run_reports_modes_and_reevaluates_identically(fit):
+    s = fit(["model=mlp", "dataset=grid25", "loss=ns", "train.g_steps=4", "eval.every_g_steps=2"])
+    assert 0 <= s["val/modes_covered"] <= 25 and 0 <= s["val/hq_fraction"] <= 1
+    again = evaluate_run(s["run_dir"])
+    for key in ("val/modes_covered", "val/hq_fraction", "val/mode_kl"):
+        assert again[key] == s[key]
+    more = evaluate_run(s["run_dir"], ["num_samples=2000"])
+    assert more["g_steps"] == 4 and more["val/hq_fraction"] != s["val/hq_fraction"]
+
+
+def test_one_dimensional_wgan_run_relates_its_estimate_to_exact_w1(fit):
+    s = fit(
+        [
+            "model=mlp",
+            "dataset=mixture1d",
+            "loss=wgan_gp",
+            "train.g_steps=8",
+            "eval.every_g_steps=2",
+        ]
+    )
+    for key in ("val/kl_data_gen", "val/kl_gen_data", "val/js", "val/w1"):
+        assert math.isfinite(s[key]) and s[key] >= 0
+    assert 0 <= s["val/js"] <= math.log(2)
+    assert -1 <= s["val/w_estimate_w1_spearman"] <= 1  # 4 evaluations: a defined rank correlation
+
+
+def test_image_run_without_inception_weights_goes_on_with_one_warning(fit):
+    with pytest.warns(UserWarning, match="eval.inception_weights") as caught:
+        s = fit(
+            [
+                "model=dcgan",
+                "dataset=digits",
+                "loss=ns",
+                "train.g_steps=2",
+                "eval.inception=true",
+                "eval.inception_weights=/no/such/weights.pth",
+                "eval.every_g_steps=1",
+            ]
+        )
+    assert sum("val/fid, val/kid and val/is skipped" in str(w.message) for w in caught) == 1
+    assert "val/fid" not in s and s["val/fid_classifier"] > 0
+    assert s["val/classifier_accuracy"] >= 0.95
+    assert {
+        "val/precision",
+        "val/recall",
+        "val/density",
+        "val/coverage",
+        "val/classes_covered",
+    } <= s.keys()
+
+
+def test_evaluate_refuses_unknown_keys(fit):
+    from ganexp.config import ConfigError
+
+    s = fit(["model=mlp", "dataset=gauss1d", "loss=ns", "train.g_steps=1"])
+    with pytest.raises(
+        ConfigError, match="allowed keys are checkpoint, every_g_steps, num_samples"
+    ):
+        evaluate_run(s["run_dir"], ["samples=3"])
+
+
+@pytest.mark.slow
+def test_wgan_gp_estimate_falls_as_exact_w1_falls(fit):
+    s = fit(
+        [
+            "model=mlp",
+            "dataset=gauss1d",
+            "loss=wgan_gp",
+            "train.g_steps=1500",
+            "eval.every_g_steps=100",
+            "eval.num_samples=5000",
+            "train.batch_size=128",
+        ]
+    )
+    assert s["val/w_estimate_w1_spearman"] > 0.6
+    assert s["val/w1"] < 0.3

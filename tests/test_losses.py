@@ -78,6 +78,19 @@ def test_gradient_penalty_of_a_linear_critic_is_closed_form():
     assert torch.allclose(critic.weight.grad[0], 2 * 4 * w / 5)
 
 
+def test_one_sided_penalty_ignores_norms_below_one():
+    critic = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        critic.weight.copy_(torch.tensor([[0.3, 0.4]]))  # ||w|| = 0.5
+    f = lambda x: critic(x).squeeze(-1)  # noqa: E731
+    real, fake, eps = torch.randn(5, 2), torch.randn(5, 2), torch.rand(5)
+    assert A.gradient_penalty(f, real, fake, eps).item() == pytest.approx(0.25)
+    assert A.gradient_penalty(f, real, fake, eps, one_sided=True).item() == 0.0
+    with torch.no_grad():
+        critic.weight.mul_(6)  # ||w|| = 3: both sides agree, (3 - 1)^2
+    assert A.gradient_penalty(f, real, fake, eps, one_sided=True).item() == pytest.approx(4.0)
+
+
 def test_gradient_penalty_gradient_equals_autograd_on_the_explicit_penalty():
     torch.manual_seed(0)
     critic = torch.nn.Sequential(torch.nn.Linear(3, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1))

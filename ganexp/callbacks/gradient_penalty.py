@@ -14,9 +14,9 @@ class GradientPenalty(pl.Callback):
 
     name = "gp"
 
-    def __init__(self, weight: float = 10.0):
-        self.weight = weight
+    def __init__(self, weight: float = 10.0, one_sided: bool = False):
+        self.weight, self.one_sided = weight, one_sided
 
     def critic_penalty(self, module: pl.LightningModule, real: Tensor, fake: Tensor) -> Tensor:
         eps = torch.rand(len(real), device=real.device, generator=module.rng)
-        return gradient_penalty(module.discriminator, real, fake, eps)
+        return gradient_penalty(module.discriminator, real, fake, eps, self.one_sided)

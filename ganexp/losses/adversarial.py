@@ -70,13 +70,17 @@ def g_wasserstein(fake: Tensor) -> Tensor:
     return -fake.mean()
 
 
-def gradient_penalty(critic: torch.nn.Module, real: Tensor, fake: Tensor, eps: Tensor) -> Tensor:
-    """Two-sided WGAN-GP penalty E[(||grad D(x^)||_2 - 1)^2] with x^ = eps x + (1 - eps) x~.
+def gradient_penalty(
+    critic: torch.nn.Module, real: Tensor, fake: Tensor, eps: Tensor, one_sided: bool = False
+) -> Tensor:
+    """WGAN-GP penalty E[(||grad D(x^)||_2 - 1)^2] with x^ = eps x + (1 - eps) x~.
 
-    `eps` holds one U[0, 1] draw per sample. The graph is kept (create_graph) so the penalty can
-    enter the critic's own backward pass.
+    `eps` holds one U[0, 1] draw per sample. `one_sided` penalises only norms above 1
+    (E[max(0, ||grad|| - 1)^2], the variant Gulrajani et al. also discuss). The graph is kept
+    (create_graph) so the penalty can enter the critic's own backward pass.
     """
     shape = (-1,) + (1,) * (real.dim() - 1)
     mixed = (eps.view(shape) * real + (1 - eps.view(shape)) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-    return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+    excess = grad.flatten(1).norm(dim=1) - 1
+    return ((excess.clamp(min=0) if one_sided else excess) ** 2).mean()

@@ -57,7 +57,7 @@ def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[pl.Callback]:
         *(build(node) for node in cfg.loss.callbacks.values()),
         GeneratorStepBudget(cfg.train.g_steps),
         Evaluation(**OmegaConf.to_container(cfg.eval, resolve=True)),
-        SampleGrid(str(run_dir / "samples"), every_g_steps=cfg.train.sample_every),
+        SampleGrid(str(run_dir / "samples"), every_n_g_steps=cfg.train.sample_every),
         ModelCheckpoint(
             dirpath=run_dir / "checkpoints",
             save_top_k=0,

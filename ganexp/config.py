@@ -73,7 +73,7 @@ def validate(cfg: DictConfig) -> None:
         _positive(cfg.optimizer[net].lr, f"optimizer.{net}.lr")
     for key in ("g_steps", "batch_size", "checkpoint_every", "sample_every"):
         _positive(cfg.train[key], f"train.{key}")
-    for key in ("every_g_steps", "num_samples", "nearest_k"):
+    for key in ("every_n_g_steps", "num_samples", "nearest_k"):
         _positive(cfg.eval[key], f"eval.{key}")
     if m.prior not in PRIORS:
         raise ConfigError(f"model.prior={m.prior}: allowed values are {list(PRIORS)}")

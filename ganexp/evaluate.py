@@ -28,7 +28,7 @@ def evaluate_run(run_dir: str | Path, overrides: list[str] = ()) -> dict:
     if unknown:
         raise ConfigError(f"{sorted(unknown)}: allowed keys are checkpoint, {', '.join(cfg.eval)}")
     settings = OmegaConf.merge(cfg.eval, options)
-    settings.pop("every_g_steps")
+    settings.pop("every_n_g_steps")
     module = load(checkpoint)
     datamodule = build_datamodule(cfg)
     datamodule.setup("fit")

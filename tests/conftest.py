@@ -14,7 +14,7 @@ FAST = [
     "train.batch_size=32",
     "train.sample_every=1000",
     "train.checkpoint_every=1000",
-    "eval.every_g_steps=1000",
+    "eval.every_n_g_steps=1000",
     "eval.num_samples=500",
     "eval.inception=false",
     f"eval.cache_dir={tempfile.mkdtemp(prefix='ganexp-classifiers-')}",  # one classifier per session

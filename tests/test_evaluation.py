@@ -8,7 +8,7 @@ from ganexp.evaluate import evaluate_run
 
 
 def test_mixture_run_reports_modes_and_reevaluates_identically(fit):
-    s = fit(["model=mlp", "dataset=grid25", "loss=ns", "train.g_steps=4", "eval.every_g_steps=2"])
+    s = fit(["model=mlp", "dataset=grid25", "loss=ns", "train.g_steps=4", "eval.every_n_g_steps=2"])
     assert 0 <= s["val/modes_covered"] <= 25 and 0 <= s["val/hq_fraction"] <= 1
     again = evaluate_run(s["run_dir"])
     for key in ("val/modes_covered", "val/hq_fraction", "val/mode_kl"):
@@ -24,7 +24,7 @@ def test_one_dimensional_wgan_run_relates_its_estimate_to_exact_w1(fit):
             "dataset=mixture1d",
             "loss=wgan_gp",
             "train.g_steps=8",
-            "eval.every_g_steps=2",
+            "eval.every_n_g_steps=2",
         ]
     )
     for key in ("val/kl_data_gen", "val/kl_gen_data", "val/js", "val/w1"):
@@ -43,7 +43,7 @@ def test_image_run_without_inception_weights_goes_on_with_one_warning(fit):
                 "train.g_steps=2",
                 "eval.inception=true",
                 "eval.inception_weights=/no/such/weights.pth",
-                "eval.every_g_steps=1",
+                "eval.every_n_g_steps=1",
             ]
         )
     assert sum("val/fid, val/kid and val/is skipped" in str(w.message) for w in caught) == 1
@@ -63,7 +63,7 @@ def test_evaluate_refuses_unknown_keys(fit):
 
     s = fit(["model=mlp", "dataset=gauss1d", "loss=ns", "train.g_steps=1"])
     with pytest.raises(
-        ConfigError, match="allowed keys are checkpoint, every_g_steps, num_samples"
+        ConfigError, match="allowed keys are checkpoint, every_n_g_steps, num_samples"
     ):
         evaluate_run(s["run_dir"], ["samples=3"])
 
@@ -75,8 +75,9 @@ def test_wgan_gp_estimate_falls_as_exact_w1_falls(fit):
             "model=mlp",
             "dataset=gauss1d",
             "loss=wgan_gp",
-            "train.g_steps=1500",
-            "eval.every_g_steps=100",
+            "loss.gp_one_sided=true",
+            "train.g_steps=300",
+            "eval.every_n_g_steps=15",
             "eval.num_samples=5000",
             "train.batch_size=128",
         ]

@@ -1,4 +1,4 @@
-"""Evaluates the generator every `every_g_steps` generator steps and at the end of training, logs
+"""Evaluates the generator every `every_n_g_steps` generator steps and at the end of training, logs
 the `val/` metrics, and relates the critic's own estimate to the exact metric it should track."""
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ class Evaluation(pl.Callback):
     rank correlation `val/w_estimate_w1_spearman` compares the critic's estimate with exact W1.
     """
 
-    def __init__(self, every_g_steps: int = 500, **evaluator_kwargs):
-        self.every, self.kwargs = every_g_steps, evaluator_kwargs
+    def __init__(self, every_n_g_steps: int = 500, **evaluator_kwargs):
+        self.every, self.kwargs = every_n_g_steps, evaluator_kwargs
         self.evaluator = None
         self.results: dict[str, float] = {}
         self.history: list[tuple[int, float, float]] = []

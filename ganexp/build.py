@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
+import torch
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from ganexp.config import resolve_d_norm
+from ganexp.config import has_gradient_penalty, resolve_d_norm
 
 
 def build(node: DictConfig, **kwargs: Any) -> Any:
@@ -31,6 +32,13 @@ def build_family(cfg: DictConfig, shape: tuple[int, ...]):
     """The family's LightningModule with freshly initialised nets for data of `shape`."""
     generator = build(cfg.model.generator, shape=shape)
     discriminator = build(cfg.model.discriminator, shape=shape, norm=resolve_d_norm(cfg))
+    if cfg.get("channels_last"):
+        generator = generator.to(memory_format=torch.channels_last)
+        discriminator = discriminator.to(memory_format=torch.channels_last)
+    if cfg.get("compile"):
+        generator.compile()  # in place: parameter names and checkpoints stay the same
+        if not has_gradient_penalty(cfg):  # compiled graphs have no double backward
+            discriminator.compile()
     family = get_class(cfg.loss.family._target_)  # nets are objects: no config conversion
     return family(
         generator=generator,
@@ -41,6 +49,7 @@ def build_family(cfg: DictConfig, shape: tuple[int, ...]):
         prior=cfg.model.prior,
         optimizer=cfg.optimizer,
         seed=cfg.train.seed,
+        channels_last=bool(cfg.get("channels_last")),
         run_config=OmegaConf.to_container(cfg, resolve=True),
     )
 

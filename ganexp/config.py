@@ -93,6 +93,14 @@ def validate(cfg: DictConfig) -> None:
         raise ConfigError(
             f"dataset.image_size={data.image_size}: model={m.name} allows {list(m.image_sizes)}"
         )
+    for key in ("compile", "channels_last"):
+        if not isinstance(cfg.get(key, False), bool):
+            raise ConfigError(f"{key}={cfg[key]}: allowed values are [true, false]")
+    if cfg.get("channels_last") and not data.image:
+        raise ConfigError(
+            f"channels_last=true needs images but dataset={data.name} is point data; "
+            "allowed values are [false]"
+        )
     if loss.objective == "wgan" and "clip" in loss and cfg.optimizer.name.startswith("adam"):
         warnings.warn(
             f"optimizer={cfg.optimizer.name} with loss={loss.name}: the WGAN paper reports that "

@@ -40,7 +40,7 @@ class Evaluation(pl.Callback):
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         w = trainer.callback_metrics.get("train/w_estimate")
         if w is not None:
-            self._w_sum, self._w_count = self._w_sum + w.item(), self._w_count + 1
+            self._w_sum, self._w_count = self._w_sum + w.detach(), self._w_count + 1  # no sync
         if pl_module.g_step % self.every == 0:
             self._evaluate(trainer, pl_module)
 
@@ -63,7 +63,7 @@ class Evaluation(pl.Callback):
         self.results = self.evaluator(module)
         if self._w_count and "val/w1" in self.results:
             self.history.append(
-                (module.g_step, self._w_sum / self._w_count, self.results["val/w1"])
+                (module.g_step, float(self._w_sum) / self._w_count, self.results["val/w1"])
             )
         self._w_sum, self._w_count = 0.0, 0
         if trainer.logger is not None:

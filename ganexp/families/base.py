@@ -34,6 +34,7 @@ class AdversarialFamily(pl.LightningModule):
         optimizer: Any,
         prior: str = "normal",
         seed: int = 0,
+        channels_last: bool = False,
         run_config: dict | None = None,
     ):
         super().__init__()
@@ -41,6 +42,7 @@ class AdversarialFamily(pl.LightningModule):
         self.generator, self.discriminator = generator, discriminator
         self.objective_name, self.objective = objective, OBJECTIVES[objective]
         self.n_critic, self.z_dim, self.prior, self.seed = n_critic, z_dim, prior, seed
+        self.channels_last = channels_last
         self.optimizer_cfg, self.run_config = optimizer, run_config
         self.g_step = 0
         self.resumed_from = 0  # g_step at the start of this fit (0 unless resumed)
@@ -82,6 +84,11 @@ class AdversarialFamily(pl.LightningModule):
     def on_train_start(self) -> None:
         self.rng = torch.Generator(device=self.device)
         self.resumed_from = self.g_step
+
+    def on_after_batch_transfer(self, batch: Tensor, dataloader_idx: int) -> Tensor:
+        if self.channels_last:
+            return batch.contiguous(memory_format=torch.channels_last)
+        return batch
 
     def training_step(self, batch: Tensor, batch_idx: int) -> None:
         opt_g, opt_d = self.optimizers()

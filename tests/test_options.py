@@ -1,0 +1,64 @@
+"""Speed options give the same training as the plain settings: compile, channels_last, bf16-mixed."""
+
+import math
+
+import pytest
+import torch
+
+from ganexp import load
+from ganexp.config import ConfigError
+from ganexp.train import compose, run
+
+STEPS = ["train.g_steps=3", "train.batch_size=16"]
+
+
+def parameters(run_dir):
+    return dict(load(run_dir).state_dict())
+
+
+def assert_close(a, b, atol):
+    assert a.keys() == b.keys()
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], atol=atol, rtol=1e-3, msg=key)
+
+
+@pytest.mark.parametrize("loss", ["ns", "wgan_gp"])
+def test_compiled_nets_train_like_eager_ones(fit, loss):
+    base = ["model=mlp", "dataset=ring8", f"loss={loss}", *STEPS]
+    eager = fit(base, run="eager")
+    compiled = fit([*base, "compile=true"], run="compiled")
+    m = load(compiled["run_dir"])
+    assert m.generator._compiled_call_impl is not None  # the generator really is compiled
+    assert_close(parameters(eager["run_dir"]), parameters(compiled["run_dir"]), atol=1e-5)
+
+
+def test_channels_last_trains_like_contiguous(fit):
+    base = ["model=dcgan", "dataset=digits", "loss=wgan_gp", *STEPS]
+    plain = fit(base, run="plain")
+    fast = fit([*base, "channels_last=true"], run="channels_last")
+    m = load(fast["run_dir"])
+    conv = next(p for p in m.discriminator.parameters() if p.dim() == 4)
+    assert conv.is_contiguous(memory_format=torch.channels_last) and conv.stride()[1] == 1
+    assert_close(parameters(plain["run_dir"]), parameters(fast["run_dir"]), atol=1e-4)
+
+
+def test_bf16_mixed_precision_trains_with_float32_weights(fit):
+    s = fit(
+        ["model=dcgan", "dataset=digits", "loss=wgan_gp", "trainer.precision=bf16-mixed", *STEPS]
+    )
+    assert s["g_steps"] == 3
+    assert all(math.isfinite(s[k]) for k in ("train/d_loss", "train/g_loss", "train/gp"))
+    m = load(s["run_dir"])
+    assert all(p.dtype == torch.float32 for p in m.parameters())  # master weights stay fp32
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (["compile=yes"], "compile=yes: allowed values are \\[true, false\\]"),
+        (["dataset=ring8", "model=mlp", "channels_last=true"], "channels_last=true needs images"),
+    ],
+)
+def test_bad_speed_options_are_refused(tmp_path, overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        run(compose(overrides), tmp_path)

@@ -3,6 +3,7 @@ run knows (data shape, run directory)."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,8 @@ def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[pl.Callback]:
     from ganexp.callbacks.samples import SampleGrid
 
     optimizer_steps_per_g_step = cfg.loss.n_critic + 1
+    # Checkpoints hold the state after a whole generator step, which is what `resume` continues.
+    warnings.filterwarnings("ignore", "Using ModelCheckpoint with manual optimization")
     return [
         *(build(node) for node in cfg.loss.callbacks.values()),
         GeneratorStepBudget(cfg.train.g_steps),

@@ -59,6 +59,7 @@ def run(
 
     `callbacks` are extra Lightning callbacks (probes, custom logging) added to the configured ones.
     """
+    started = time.perf_counter()
     cfg, overrides, ckpt_path = resolve_resume(cfg, overrides)
     with open_dict(cfg):
         cfg.pop("hydra", None)
@@ -73,6 +74,7 @@ def run(
         build_logger,
         build_trainer,
     )
+    from ganexp.callbacks.budget import StartupClock
 
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / ".hydra").mkdir(exist_ok=True)
@@ -83,7 +85,8 @@ def run(
     module = build_family(cfg, tuple(datamodule.shape))
     module.overrides = list(overrides)
     logger = build_logger(cfg, run_dir)
-    trainer = build_trainer(cfg, run_dir, [*build_callbacks(cfg, run_dir), *callbacks], logger)
+    clock = StartupClock(started)  # composed config -> first step: imports, building, setup
+    trainer = build_trainer(cfg, run_dir, [*build_callbacks(cfg, run_dir), clock, *callbacks], logger)
     if logger is not None:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
 
@@ -94,7 +97,7 @@ def run(
     if not trainer.interrupted:  # a stop mid-step keeps the last whole-step checkpoint instead
         trainer.save_checkpoint(run_dir / "checkpoints" / "last.ckpt")
 
-    summary = {k: v.item() for k, v in trainer.callback_metrics.items() if v.numel() == 1}
+    summary = {k: v.item() for k, v in module.last_metrics.items()}
     for cb in trainer.callbacks:
         summary |= getattr(cb, "results", {})
     summary |= {

@@ -27,6 +27,7 @@ def test_run_directory_and_summary(fit, tmp_path):
     assert on_disk == json.loads(json.dumps(s))
     assert {"g_steps", "d_steps", "wall_time_s", "g_steps_per_s", "config"} <= on_disk.keys()
     assert on_disk["g_steps"] == 6 and on_disk["d_steps"] == 30
+    assert 0 < on_disk["time_to_first_step_s"] < 60
     assert on_disk["train/w_estimate"] == -on_disk["train/critic_loss"]
     assert on_disk["config"]["loss"]["name"] == "wgan_gp"
     assert (run / ".hydra" / "config.yaml").is_file()

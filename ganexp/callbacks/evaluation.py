@@ -38,7 +38,7 @@ class Evaluation(pl.Callback):
             self.evaluator = Evaluator(trainer.datamodule, seed=pl_module.seed, **self.kwargs)
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        w = trainer.callback_metrics.get("train/w_estimate")
+        w = pl_module.last_metrics.get("train/w_estimate")
         if w is not None:
             self._w_sum, self._w_count = self._w_sum + w.detach(), self._w_count + 1  # no sync
         if pl_module.g_step % self.every == 0:

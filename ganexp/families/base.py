@@ -48,6 +48,7 @@ class AdversarialFamily(pl.LightningModule):
         self.resumed_from = 0  # g_step at the start of this fit (0 unless resumed)
         self.overrides: list[str] = []  # the command-line overrides, so `resume=` can recompose
         self.rng: torch.Generator | None = None
+        self.last_metrics: dict[str, Tensor] = {}  # this step's train/ metrics, without a sync
 
     # -- noise -------------------------------------------------------------------------------
     def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
@@ -85,13 +86,10 @@ class AdversarialFamily(pl.LightningModule):
         self.rng = torch.Generator(device=self.device)
         self.resumed_from = self.g_step
 
-    def on_after_batch_transfer(self, batch: Tensor, dataloader_idx: int) -> Tensor:
-        if self.channels_last:
-            return batch.contiguous(memory_format=torch.channels_last)
-        return batch
-
     def training_step(self, batch: Tensor, batch_idx: int) -> None:
         opt_g, opt_d = self.optimizers()
+        if self.channels_last:
+            batch = batch.contiguous(memory_format=torch.channels_last)
         self.rng.manual_seed(step_key(self.seed, NOISE_STREAM, self.global_rank, self.g_step))
         regularizers = self.regularizers()
 
@@ -119,7 +117,9 @@ class AdversarialFamily(pl.LightningModule):
         metrics = {"train/d_loss": total, "train/g_loss": g_loss}
         metrics |= {f"train/{k}": v for k, v in penalties.items()}
         metrics |= self.critic_metrics(d_real.detach(), d_fake.detach(), d_loss.detach())
-        self.log_dict({k: v.detach() for k, v in metrics.items()}, on_step=True, on_epoch=False)
+        self.last_metrics = {k: v.detach() for k, v in metrics.items()}
+        if self.g_step % self.trainer.log_every_n_steps == 0:  # the logger writes only these
+            self.log_dict(self.last_metrics, on_step=True, on_epoch=False)
 
     def critic_metrics(self, d_real: Tensor, d_fake: Tensor, d_loss: Tensor) -> dict[str, Tensor]:
         """What the last critic step says about the two distributions (family-specific)."""

@@ -1,0 +1,168 @@
+"""Steady-state generator steps per second: ganexp against a plain PyTorch loop, and their ratio.
+
+    python benchmarks/throughput.py model=dcgan loss=wgan_gp dataset=digits dataset.image_size=32
+    python benchmarks/throughput.py model=mlp loss=ns dataset=ring8
+
+Any ganexp override can be given. Both sides use the same nets (built from the config), the same
+optimizers, objective, batch size, n_critic, data (drawn the same way) and gradient penalty or
+weight clipping. The plain loop is what one would write by hand: no logging, no callbacks, the
+critic frozen during the generator step. One generator step (with its n_critic critic steps) is
+the unit; each side runs `--warmup` steps, then `--repeats` blocks of `--steps` steps, and the
+median block is reported. With a gradient penalty the script also times one critic step with and
+without the penalty. Evaluation, samples and checkpoints are pushed past the timed window (they
+are not per-step costs); logging stays as configured (`logger=...`, default none here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+
+import pytorch_lightning as pl
+import torch
+
+from ganexp import train
+from ganexp.build import build, build_datamodule
+from ganexp.config import resolve_d_norm
+from ganexp.losses import OBJECTIVES
+from ganexp.losses.adversarial import gradient_penalty
+from ganexp.train import compose
+
+FAR = 10**9
+
+
+class StepClock(pl.Callback):
+    """Records the time at the end of every generator step."""
+
+    def __init__(self):
+        self.times: list[float] = []
+
+    def on_train_batch_end(self, *args) -> None:
+        self.times.append(time.perf_counter())
+
+
+def block_rates(times: list[float], warmup: int, steps: int, repeats: int) -> list[float]:
+    """Generator steps per second of each block of `steps` steps after `warmup` steps."""
+    edges = [times[warmup - 1 + i * steps] for i in range(repeats + 1)]
+    return [steps / (b - a) for a, b in zip(edges, edges[1:])]
+
+
+def ganexp_rates(overrides: list[str], warmup: int, steps: int, repeats: int) -> list[float]:
+    clock = StepClock()
+    settings = [
+        "logger=none",
+        "trainer.enable_progress_bar=false",
+        *overrides,
+        f"train.g_steps={warmup + steps * repeats}",
+        f"train.sample_every={FAR}",
+        f"train.checkpoint_every={FAR}",
+        f"eval.every_n_g_steps={FAR}",
+        "eval.num_samples=64",
+        "eval.inception=false",
+    ]
+    with tempfile.TemporaryDirectory() as run_dir:
+        train(settings, run_dir=run_dir, callbacks=[clock])
+    return block_rates(clock.times, warmup, steps, repeats)
+
+
+class PlainLoop:
+    """The same game written by hand, from the same config."""
+
+    def __init__(self, overrides: list[str]):
+        cfg = compose(overrides)
+        torch.manual_seed(cfg.train.seed)
+        self.data = build_datamodule(cfg)
+        self.data.setup("fit")
+        shape = tuple(self.data.shape)
+        self.G = build(cfg.model.generator, shape=shape)
+        self.D = build(cfg.model.discriminator, shape=shape, norm=resolve_d_norm(cfg))
+        self.opt_g = build(cfg.optimizer.g, params=self.G.parameters())
+        self.opt_d = build(cfg.optimizer.d, params=self.D.parameters())
+        self.objective = OBJECTIVES[cfg.loss.objective]
+        self.n_critic, self.batch, self.z_dim = cfg.loss.n_critic, cfg.train.batch_size, cfg.model.z_dim
+        callbacks = cfg.loss.get("callbacks") or {}
+        gp = callbacks.get("gradient_penalty")
+        self.gp = (gp.weight, gp.get("one_sided", False)) if gp else None
+        clip = callbacks.get("weight_clipping")
+        self.clip = clip.clip if clip else None
+        self.rng = torch.Generator().manual_seed(cfg.train.seed)
+
+    def critic_step(self, real: torch.Tensor, penalty: bool) -> None:
+        with torch.no_grad():
+            fake = self.G(torch.randn(len(real), self.z_dim))
+        loss = self.objective.d_loss(self.D(real), self.D(fake))
+        if penalty:
+            weight, one_sided = self.gp
+            loss = loss + weight * gradient_penalty(
+                self.D, real, fake, torch.rand(len(real)), one_sided
+            )
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_d.step()
+        if self.clip is not None:
+            with torch.no_grad():
+                for p in self.D.parameters():
+                    p.clamp_(-self.clip, self.clip)
+
+    def generator_step(self) -> None:
+        x = self.data.sample(self.n_critic * self.batch, self.rng)
+        for real in x.chunk(self.n_critic):
+            self.critic_step(real, penalty=self.gp is not None)
+        self.D.requires_grad_(False)
+        g_loss = self.objective.g_loss(self.D(self.G(torch.randn(self.batch, self.z_dim))))
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_g.step()
+        self.D.requires_grad_(True)
+
+    def rates(self, warmup: int, steps: int, repeats: int) -> list[float]:
+        times = []
+        for _ in range(warmup + steps * repeats):
+            self.generator_step()
+            times.append(time.perf_counter())
+        return block_rates(times, warmup, steps, repeats)
+
+    def critic_step_seconds(self, penalty: bool, steps: int, repeats: int) -> float:
+        """Median seconds of one critic step (with or without the penalty)."""
+        real = self.data.sample(self.batch, self.rng)
+        self.critic_step(real, penalty)  # warm-up
+        blocks = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for _ in range(steps):
+                self.critic_step(real, penalty)
+            blocks.append((time.perf_counter() - start) / steps)
+        return statistics.median(blocks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--warmup", type=int, default=20, help="generator steps before timing")
+    parser.add_argument("--steps", type=int, default=50, help="generator steps per timed block")
+    parser.add_argument("--repeats", type=int, default=5, help="timed blocks (median reported)")
+    args, overrides = parser.parse_known_args()
+
+    torch.manual_seed(0)
+    plain = PlainLoop(overrides)
+    plain_rates = plain.rates(args.warmup, args.steps, args.repeats)
+    ours = ganexp_rates(overrides, args.warmup, args.steps, args.repeats)
+    plain_rates += PlainLoop(overrides).rates(args.warmup, args.steps, args.repeats)
+
+    p, g = statistics.median(plain_rates), statistics.median(ours)
+    print(f"config: {' '.join(overrides) or '(defaults)'}; torch threads: {torch.get_num_threads()}")
+    print(f"plain PyTorch loop: {p:8.2f} generator steps/s (median of {len(plain_rates)} blocks)")
+    print(f"ganexp:             {g:8.2f} generator steps/s (median of {len(ours)} blocks)")
+    print(f"ratio ganexp / plain: {g / p:.3f}")
+    if plain.gp is not None:
+        with_gp = plain.critic_step_seconds(True, args.steps, args.repeats)
+        without = plain.critic_step_seconds(False, args.steps, args.repeats)
+        print(
+            f"critic step: {1e3 * with_gp:.2f} ms with the penalty, {1e3 * without:.2f} ms "
+            f"without; ratio {with_gp / without:.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -144,7 +144,6 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="timed blocks (median reported)")
     args, overrides = parser.parse_known_args()
 
-    torch.manual_seed(0)
     plain = PlainLoop(overrides)
     plain_rates = plain.rates(args.warmup, args.steps, args.repeats)
     ours = ganexp_rates(overrides, args.warmup, args.steps, args.repeats)

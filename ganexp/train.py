@@ -74,7 +74,7 @@ def run(
         build_logger,
         build_trainer,
     )
-    from ganexp.callbacks.budget import StartupClock
+    from ganexp.callbacks.clock import StartupClock
 
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / ".hydra").mkdir(exist_ok=True)

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytorch_lightning as pl
 
 
@@ -22,14 +20,3 @@ class GeneratorStepBudget(pl.Callback):
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         self._check(trainer, pl_module)
 
-
-class StartupClock(pl.Callback):
-    """`results["time_to_first_step_s"]`: seconds from `started` to the end of the first step."""
-
-    def __init__(self, started: float):
-        self.started = started
-        self.results: dict[str, float] = {}
-
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        if not self.results:
-            self.results["time_to_first_step_s"] = time.perf_counter() - self.started

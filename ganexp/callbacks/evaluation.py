@@ -40,7 +40,7 @@ class Evaluation(pl.Callback):
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         w = pl_module.last_metrics.get("train/w_estimate")
         if w is not None:
-            self._w_sum, self._w_count = self._w_sum + w.detach(), self._w_count + 1  # no sync
+            self._w_sum, self._w_count = self._w_sum + w, self._w_count + 1  # a tensor: no sync
         if pl_module.g_step % self.every == 0:
             self._evaluate(trainer, pl_module)
 

@@ -66,6 +66,7 @@ def run(
     validate(cfg)
 
     import pytorch_lightning as pl
+    from lightning_fabric.utilities.rank_zero import rank_zero_only
 
     from ganexp.build import (
         build_callbacks,
@@ -77,8 +78,9 @@ def run(
     from ganexp.callbacks.clock import StartupClock
 
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / ".hydra").mkdir(exist_ok=True)
-    OmegaConf.save(cfg, run_dir / ".hydra" / "config.yaml")
+    if rank_zero_only.rank == 0:  # DDP: the other ranks run this same function in their processes
+        (run_dir / ".hydra").mkdir(exist_ok=True)
+        OmegaConf.save(cfg, run_dir / ".hydra" / "config.yaml")
     pl.seed_everything(cfg.train.seed, workers=True, verbose=False)
     datamodule = build_datamodule(cfg)
     datamodule.setup("fit")  # missing files fail here, before any work

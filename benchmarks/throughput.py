@@ -81,7 +81,11 @@ class PlainLoop:
         self.opt_g = build(cfg.optimizer.g, params=self.G.parameters())
         self.opt_d = build(cfg.optimizer.d, params=self.D.parameters())
         self.objective = OBJECTIVES[cfg.loss.objective]
-        self.n_critic, self.batch, self.z_dim = cfg.loss.n_critic, cfg.train.batch_size, cfg.model.z_dim
+        self.n_critic, self.batch, self.z_dim = (
+            cfg.loss.n_critic,
+            cfg.train.batch_size,
+            cfg.model.z_dim,
+        )
         callbacks = cfg.loss.get("callbacks") or {}
         gp = callbacks.get("gradient_penalty")
         self.gp = (gp.weight, gp.get("one_sided", False)) if gp else None
@@ -150,7 +154,9 @@ def main() -> None:
     plain_rates += PlainLoop(overrides).rates(args.warmup, args.steps, args.repeats)
 
     p, g = statistics.median(plain_rates), statistics.median(ours)
-    print(f"config: {' '.join(overrides) or '(defaults)'}; torch threads: {torch.get_num_threads()}")
+    print(
+        f"config: {' '.join(overrides) or '(defaults)'}; torch threads: {torch.get_num_threads()}"
+    )
     print(f"plain PyTorch loop: {p:8.2f} generator steps/s (median of {len(plain_rates)} blocks)")
     print(f"ganexp:             {g:8.2f} generator steps/s (median of {len(ours)} blocks)")
     print(f"ratio ganexp / plain: {g / p:.3f}")

@@ -96,6 +96,11 @@ def validate(cfg: DictConfig) -> None:
     for key in ("compile", "channels_last"):
         if not isinstance(cfg.get(key, False), bool):
             raise ConfigError(f"{key}={cfg[key]}: allowed values are [true, false]")
+    metric = cfg.get("metric")
+    if metric is not None and not (
+        isinstance(metric, str) and metric.startswith(("train/", "val/"))
+    ):
+        raise ConfigError(f"metric={metric}: allowed values are null or a train/ or val/ key")
     if cfg.get("channels_last") and not data.image:
         raise ConfigError(
             f"channels_last=true needs images but dataset={data.name} is point data; "

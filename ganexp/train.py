@@ -88,7 +88,9 @@ def run(
     module.overrides = list(overrides)
     logger = build_logger(cfg, run_dir)
     clock = StartupClock(started)  # composed config -> first step: imports, building, setup
-    trainer = build_trainer(cfg, run_dir, [*build_callbacks(cfg, run_dir), clock, *callbacks], logger)
+    trainer = build_trainer(
+        cfg, run_dir, [*build_callbacks(cfg, run_dir), clock, *callbacks], logger
+    )
     if logger is not None:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
 
@@ -102,6 +104,8 @@ def run(
     summary = {k: v.item() for k, v in module.last_metrics.items()}
     for cb in trainer.callbacks:
         summary |= getattr(cb, "results", {})
+        if getattr(cb, "history", None):
+            summary["history"] = cb.history  # one row per evaluation: the curves of the run
     summary |= {
         "g_steps": module.g_step,
         "d_steps": module.g_step * module.n_critic,

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from conftest import FAST
 
 PROBE = Path(__file__).with_name("ddp_probe.py")

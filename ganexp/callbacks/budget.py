@@ -19,4 +19,3 @@ class GeneratorStepBudget(pl.Callback):
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         self._check(trainer, pl_module)
-

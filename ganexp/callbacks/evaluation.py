@@ -4,6 +4,7 @@ the `val/` metrics, and relates the critic's own estimate to the exact metric it
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytorch_lightning as pl
 
@@ -18,18 +19,21 @@ def spearman(a: list[float], b: list[float]) -> float:
 
 
 class Evaluation(pl.Callback):
-    """Keeps `results` (the latest metrics) and `history` (g_step, w_estimate, w1) per evaluation.
+    """Keeps `results` (the latest metrics) and `history`, one row per evaluation: `g_step`, the
+    `val/` metrics and every `train/` metric averaged over the generator steps since the previous
+    evaluation (accumulated as tensors: no host sync per step).
 
-    `train/w_estimate` is averaged over the generator steps since the previous evaluation, so the
-    rank correlation `val/w_estimate_w1_spearman` compares the critic's estimate with exact W1.
+    `val/w_estimate_w1_spearman` is the rank correlation of `train/w_estimate` and exact `val/w1`
+    over the rows. The history is saved in checkpoints, so a resumed run keeps its curve.
     """
 
     def __init__(self, every_n_g_steps: int = 500, **evaluator_kwargs):
         self.every, self.kwargs = every_n_g_steps, evaluator_kwargs
         self.evaluator = None
         self.results: dict[str, float] = {}
-        self.history: list[tuple[int, float, float]] = []
-        self._w_sum, self._w_count, self._last = 0.0, 0, -1
+        self.history: list[dict[str, float]] = []
+        self._sums: dict[str, Any] = {}
+        self._count, self._last = 0, -1
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.is_global_zero and self.evaluator is None:
@@ -38,33 +42,38 @@ class Evaluation(pl.Callback):
             self.evaluator = Evaluator(trainer.datamodule, seed=pl_module.seed, **self.kwargs)
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        w = pl_module.last_metrics.get("train/w_estimate")
-        if w is not None:
-            self._w_sum, self._w_count = self._w_sum + w, self._w_count + 1  # a tensor: no sync
+        for key, value in pl_module.last_metrics.items():
+            self._sums[key] = self._sums.get(key, 0.0) + value
+        self._count += 1
         if pl_module.g_step % self.every == 0:
             self._evaluate(trainer, pl_module)
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if pl_module.g_step != self._last:
             self._evaluate(trainer, pl_module)
-        if self.history and trainer.is_global_zero:
-            _, w, w1 = zip(*self.history)
-            self.results["val/w_estimate_w1_spearman"] = spearman(list(w), list(w1))
+        rows = [r for r in self.history if "train/w_estimate" in r and "val/w1" in r]
+        if rows and trainer.is_global_zero:
+            rho = spearman([r["train/w_estimate"] for r in rows], [r["val/w1"] for r in rows])
+            self.results["val/w_estimate_w1_spearman"] = rho
             if trainer.logger is not None:
                 trainer.logger.log_metrics(
-                    {"val/w_estimate_w1_spearman": self.results["val/w_estimate_w1_spearman"]},
-                    step=pl_module.g_step,
+                    {"val/w_estimate_w1_spearman": rho}, step=pl_module.g_step
                 )
 
     def _evaluate(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
         self._last = module.g_step
+        means = {k: float(v) / self._count for k, v in self._sums.items()} if self._count else {}
+        self._sums, self._count = {}, 0
         if not trainer.is_global_zero:
             return
         self.results = self.evaluator(module)
-        if self._w_count and "val/w1" in self.results:
-            self.history.append(
-                (module.g_step, float(self._w_sum) / self._w_count, self.results["val/w1"])
-            )
-        self._w_sum, self._w_count = 0.0, 0
+        self.history.append({"g_step": module.g_step, **means, **self.results})
         if trainer.logger is not None:
             trainer.logger.log_metrics(self.results, step=module.g_step)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"history": self.history, "sums": dict(self._sums), "count": self._count}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.history = list(state_dict["history"])
+        self._sums, self._count = dict(state_dict["sums"]), state_dict["count"]

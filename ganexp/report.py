@@ -1,0 +1,221 @@
+"""`python -m ganexp.report MULTIRUN_DIR`: one table and a few plots for a whole sweep.
+
+Reads every job's `summary.json` (and its overrides in `.hydra/overrides.yaml`) under the directory
+and writes, beside them:
+
+- `report.csv`: one row per job: the swept choices and the final metrics;
+- `report_mean.csv` and `report.md`: one row per choice (seeds pooled): mean and std of each
+  metric over the seeds (`n` jobs; std is the sample standard deviation, 0 for one job);
+- `final_<metric>.png`: the final metric per choice (mean, std as error bars);
+- `curves.png`: per choice, the critic's own estimate and the exact metric over the evaluations.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import statistics
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+SEED = "train.seed"
+PROGRESS = ("train/w_estimate", "train/js_estimate", "train/d_loss")
+EXACT = ("val/w1", "val/hq_fraction", "val/fid_classifier", "val/js")
+
+
+@dataclass
+class Job:
+    path: Path
+    choices: dict[str, str]  # override key -> value, as typed on the command line
+    summary: dict
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """The final scalar metrics (train/ and val/ keys)."""
+        return {
+            k: v
+            for k, v in self.summary.items()
+            if k.startswith(("train/", "val/")) and isinstance(v, (int, float))
+        }
+
+
+def load_jobs(sweep_dir: str | Path) -> list[Job]:
+    """Every finished job (a directory with summary.json) under `sweep_dir`, in job order."""
+    import yaml
+
+    jobs = []
+    for summary in sorted(Path(sweep_dir).rglob("summary.json")):
+        job_dir = summary.parent
+        overrides_file = job_dir / ".hydra" / "overrides.yaml"
+        overrides = yaml.safe_load(overrides_file.read_text()) if overrides_file.exists() else []
+        choices = dict(o.split("=", 1) for o in overrides or [])
+        jobs.append(Job(job_dir, choices, json.loads(summary.read_text())))
+    return sorted(jobs, key=lambda j: _job_number(j.path))
+
+
+def _job_number(path: Path) -> tuple[int, str]:
+    head = path.name.split("_", 1)[0]
+    return (int(head), path.name) if head.isdigit() else (sys.maxsize, path.name)
+
+
+def varying(jobs: Sequence[Job]) -> list[str]:
+    """The override keys whose value differs between jobs (a key some jobs lack counts too)."""
+    keys = sorted({k for j in jobs for k in j.choices})
+    return [k for k in keys if len({j.choices.get(k) for j in jobs}) > 1]
+
+
+def metric_names(jobs: Sequence[Job]) -> list[str]:
+    """Metrics every job reports, val/ first."""
+    common = set.intersection(*(set(j.metrics) for j in jobs)) if jobs else set()
+    return sorted(common, key=lambda k: (not k.startswith("val/"), k))
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for one value, nan when a value is not finite)."""
+    if not all(math.isfinite(v) for v in values):
+        return sum(values) / len(values), math.nan
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def aggregate(jobs: Sequence[Job], by: Sequence[str], metrics: Sequence[str]) -> list[dict]:
+    """One row per distinct value of `by`: the choices, `n`, and `<metric>` / `<metric>_std`."""
+    groups: dict[tuple, list[Job]] = {}
+    for job in jobs:
+        groups.setdefault(tuple(job.choices.get(k, "") for k in by), []).append(job)
+    rows = []
+    for key, members in groups.items():
+        row: dict = dict(zip(by, key)) | {"n": len(members)}
+        for m in metrics:
+            row[m], row[f"{m}_std"] = mean_std([j.metrics[m] for j in members])
+        rows.append(row)
+    return rows
+
+
+def markdown(rows: Sequence[dict], by: Sequence[str], metrics: Sequence[str]) -> str:
+    """A Markdown table with `mean +- std` cells."""
+    head = [*by, "n", *metrics]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [str(r[k]) for k in by] + [str(r["n"])]
+        cells += [f"{r[m]:.4g} ± {r[f'{m}_std']:.2g}" for m in metrics]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_csv(path: Path, rows: Iterable[dict]) -> None:
+    rows = list(rows)
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def label(row: dict, by: Sequence[str]) -> str:
+    return ", ".join(f"{k}={row[k]}" for k in by) or "all"
+
+
+def plot_finals(out: Path, rows: Sequence[dict], by: Sequence[str], metrics: Sequence[str]) -> list:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    for m in metrics:
+        fig, ax = plt.subplots(figsize=(max(4.0, 0.6 * len(rows) + 2), 3.5))
+        names = [label(r, by) for r in rows]
+        ax.bar(range(len(rows)), [r[m] for r in rows], yerr=[r[f"{m}_std"] for r in rows])
+        ax.set_xticks(range(len(rows)), names, rotation=45, ha="right", fontsize=7)
+        ax.set_ylabel(m)
+        ax.set_title(f"final {m} (mean ± std over seeds)")
+        fig.tight_layout()
+        path = out / f"final_{m.replace('/', '_')}.png"
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def plot_curves(out: Path, jobs: Sequence[Job], by: Sequence[str]) -> Path | None:
+    """Per choice (mean over seeds): the critic's own estimate (`train/w_estimate` for WGANs,
+    `train/js_estimate` for GANs) beside the exact metric, over the evaluations."""
+    rows = [r for j in jobs for r in j.summary.get("history", [])]
+    exact = next((k for k in EXACT if rows and all(k in r for r in rows)), None)
+    if exact is None:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    groups: dict[str, list[Job]] = {}
+    for job in jobs:
+        groups.setdefault(label(job.choices, by), []).append(job)
+    used = set()
+    for name, members in groups.items():
+        history = members[0].summary.get("history", [])
+        progress = next((k for k in PROGRESS if history and k in history[0]), None)
+        for ax, key in zip(axes, (progress, exact)):
+            if key is None:
+                continue
+            used.add(key) if ax is axes[0] else None
+            curves: dict[int, list[float]] = {}
+            for job in members:
+                for r in job.summary["history"]:
+                    curves.setdefault(r["g_step"], []).append(r[key])
+            steps = sorted(curves)
+            ax.plot(steps, [statistics.fmean(curves[s]) for s in steps], label=name)
+    axes[0].set_ylabel(" / ".join(sorted(used)) + " (critic)")
+    axes[1].set_ylabel(f"{exact} (exact)")
+    for ax in axes:
+        ax.set_xlabel("generator step")
+    axes[1].legend(fontsize=6)
+    fig.tight_layout()
+    path = out / "curves.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def report(sweep_dir: str | Path) -> dict:
+    """Write the report files into `sweep_dir`; return the per-choice rows and the paths."""
+    out = Path(sweep_dir)
+    jobs = load_jobs(out)
+    if not jobs:
+        raise FileNotFoundError(f"{out}: no job with a summary.json below it")
+    swept = varying(jobs)
+    by = [k for k in swept if k != SEED]
+    metrics = metric_names(jobs)
+    write_csv(out / "report.csv", [j.choices | j.metrics for j in jobs])
+    rows = aggregate(jobs, by, metrics)
+    write_csv(out / "report_mean.csv", rows)
+    main = [m for m in metrics if m.startswith("val/")] or metrics
+    text = f"# {out.name}: {len(jobs)} jobs, swept {', '.join(swept) or 'nothing'}\n\n"
+    text += "Final metrics, mean ± std over seeds (n jobs each).\n\n"
+    text += markdown(rows, by, main) + "\n"
+    (out / "report.md").write_text(text)
+    finite = [m for m in main if all(math.isfinite(r[m]) for r in rows)]
+    figures = plot_finals(out, rows, by, finite)
+    curves = plot_curves(out, jobs, by)
+    return {"rows": rows, "by": by, "metrics": main, "figures": figures, "curves": curves}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if len(argv) != 1 or argv[0].startswith("-"):
+        sys.exit("usage: python -m ganexp.report MULTIRUN_DIR")
+    try:
+        result = report(argv[0])
+    except FileNotFoundError as err:
+        sys.exit(f"ganexp.report: {err}")
+    print((Path(argv[0]) / "report.md").read_text())
+    print("wrote report.md, report.csv, report_mean.csv and", len(result["figures"]), "plots")
+
+
+if __name__ == "__main__":
+    main()

@@ -50,6 +50,8 @@ def build_family(cfg: DictConfig, shape: tuple[int, ...]):
         prior=cfg.model.prior,
         optimizer=cfg.optimizer,
         seed=cfg.train.seed,
+        lr_schedule=cfg.train.get("lr_schedule", "constant"),
+        g_steps=cfg.train.g_steps,
         channels_last=bool(cfg.get("channels_last")),
         run_config=OmegaConf.to_container(cfg, resolve=True),
     )

@@ -11,6 +11,7 @@ from omegaconf import DictConfig
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 NORMS = ("batch", "layer", "none")
 PRIORS = ("normal", "uniform")
+LR_SCHEDULES = ("constant", "linear")
 
 
 class ConfigError(ValueError):
@@ -75,6 +76,9 @@ def validate(cfg: DictConfig) -> None:
         _positive(cfg.train[key], f"train.{key}")
     for key in ("every_n_g_steps", "num_samples", "nearest_k"):
         _positive(cfg.eval[key], f"eval.{key}")
+    schedule = cfg.train.get("lr_schedule", "constant")
+    if schedule not in LR_SCHEDULES:
+        raise ConfigError(f"train.lr_schedule={schedule}: allowed values are {list(LR_SCHEDULES)}")
     if m.prior not in PRIORS:
         raise ConfigError(f"model.prior={m.prior}: allowed values are {list(PRIORS)}")
     if m.d_norm not in ("auto", *NORMS):

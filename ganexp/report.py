@@ -153,6 +153,8 @@ def plot_curves(out: Path, jobs: Sequence[Job], by: Sequence[str]) -> Path | Non
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    for ax in axes:
+        ax.set_prop_cycle(color=plt.cm.tab20.colors)
     groups: dict[str, list[Job]] = {}
     for job in jobs:
         groups.setdefault(label(job.choices, by), []).append(job)

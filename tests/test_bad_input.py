@@ -20,6 +20,8 @@ CASES = [
     (["dataset=mnist", "dataset.root=/no/such/folder"], ["dataset=mnist", "dataset.download=true"]),
     (["loss.objective=foo"], ["loss.objective=foo", "hinge", "wgan"]),
     (["model.prior=laplace"], ["model.prior=laplace", "normal", "uniform"]),
+    (["train.lr_schedule=cosine"], ["train.lr_schedule=cosine", "constant", "linear"]),
+    (["metric=hq_fraction"], ["metric=hq_fraction", "val/"]),
 ]
 
 

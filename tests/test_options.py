@@ -3,6 +3,7 @@
 import math
 
 import pytest
+import pytorch_lightning as pl
 import torch
 
 from ganexp import load
@@ -62,3 +63,29 @@ def test_bf16_mixed_precision_trains_with_float32_weights(fit):
 def test_bad_speed_options_are_refused(tmp_path, overrides, message):
     with pytest.raises(ConfigError, match=message):
         run(compose(overrides), tmp_path)
+
+
+def test_linear_lr_schedule_decays_both_learning_rates_to_zero(fit):
+    seen = []
+
+    class Probe(pl.Callback):
+        def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx):
+            seen.append([o.param_groups[0]["lr"] for o in trainer.optimizers])
+
+    steps = 8
+    fit(
+        [
+            "model=mlp",
+            "dataset=ring8",
+            "loss=wgan_gp",
+            f"train.g_steps={steps}",
+            "train.lr_schedule=linear",
+            "optimizer.g.lr=1e-3",
+            "optimizer.d.lr=4e-4",
+        ],
+        callbacks=[Probe()],
+    )
+    for k, (lr_g, lr_d) in enumerate(seen, start=1):  # after generator step k
+        assert lr_g == pytest.approx(1e-3 * (1 - k / steps))
+        assert lr_d == pytest.approx(4e-4 * (1 - k / steps))
+    assert seen[-1] == [0.0, 0.0]

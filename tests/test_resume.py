@@ -26,22 +26,28 @@ def assert_same_state(a, b):
 @pytest.mark.parametrize(
     "overrides",
     [
-        ["model=mlp", "dataset=ring8", "loss=wgan_gp"],
+        ["model=mlp", "dataset=ring8", "loss=wgan_gp", "train.lr_schedule=linear"],
         ["model=dcgan", "dataset=digits", "loss=ns"],
     ],
 )
 def test_resume_after_a_crash_is_exact(fit, tmp_path, overrides):
-    steps = ["train.g_steps=12", "train.checkpoint_every=4"]
+    steps = ["train.g_steps=12", "train.checkpoint_every=4", "eval.every_n_g_steps=3"]
     whole = fit([*overrides, *steps], run="whole")
 
     with pytest.raises(RuntimeError, match="simulated crash"):
         fit([*overrides, *steps], run="crashed", callbacks=[Crash(at=10)])
     assert load(tmp_path / "crashed").g_step == 8  # the last checkpoint before the crash
 
-    resumed = fit([f"resume={tmp_path / 'crashed'}"], run="resumed")
+    # (fit puts the fast defaults first, so the evaluation interval is given again)
+    resumed = fit([f"resume={tmp_path / 'crashed'}", steps[-1]], run="resumed")
     assert resumed["g_steps"] == whole["g_steps"] == 12
     assert resumed["d_steps"] == whole["d_steps"]
     assert_same_state(load(whole["run_dir"]), load(resumed["run_dir"]))
+    assert [r["g_step"] for r in resumed["history"]] == [3, 6, 9, 12]
+    for got, want in zip(resumed["history"], whole["history"]):  # the curve survives the crash
+        assert got.keys() == want.keys()
+        for key in want:
+            assert got[key] == want[key], (got["g_step"], key)
     for group in ("model", "loss", "optimizer", "dataset"):  # recomposed from the run's overrides
         assert resumed["config"][group] == whole["config"][group]
     assert resumed["config"]["resume"] == str(tmp_path / "crashed")

@@ -34,6 +34,8 @@ class AdversarialFamily(pl.LightningModule):
         optimizer: Any,
         prior: str = "normal",
         seed: int = 0,
+        lr_schedule: str = "constant",
+        g_steps: int = 1,
         channels_last: bool = False,
         run_config: dict | None = None,
     ):
@@ -43,6 +45,7 @@ class AdversarialFamily(pl.LightningModule):
         self.objective_name, self.objective = objective, OBJECTIVES[objective]
         self.n_critic, self.z_dim, self.prior, self.seed = n_critic, z_dim, prior, seed
         self.channels_last = channels_last
+        self.lr_schedule, self.budget = lr_schedule, g_steps
         self.optimizer_cfg, self.run_config = optimizer, run_config
         self.g_step = 0
         self.resumed_from = 0  # g_step at the start of this fit (0 unless resumed)
@@ -72,11 +75,22 @@ class AdversarialFamily(pl.LightningModule):
     def configure_optimizers(self):
         opt_g = instantiate(self.optimizer_cfg.g, params=self.generator.parameters())
         opt_d = instantiate(self.optimizer_cfg.d, params=self.discriminator.parameters())
-        return opt_g, opt_d
+        if self.lr_schedule == "constant":
+            return opt_g, opt_d
+        # linear: the factor at generator step k is 1 - k / g_steps (stepped once per g-step; its
+        # state is in the checkpoint, so a resumed run continues the same schedule)
+        decay = lambda k: max(0.0, 1.0 - k / self.budget)  # noqa: E731
+        schedulers = [torch.optim.lr_scheduler.LambdaLR(o, decay) for o in (opt_g, opt_d)]
+        return [opt_g, opt_d], schedulers
 
     def discriminator_optimizer(self) -> torch.optim.Optimizer:
         """The raw optimizer of the discriminator (for callbacks that hook its steps)."""
         return self.trainer.optimizers[1]
+
+    def schedulers(self) -> list:
+        """The learning-rate schedulers (none with train.lr_schedule=constant)."""
+        found = self.lr_schedulers()
+        return [] if found is None else found if isinstance(found, list) else [found]
 
     def regularizers(self) -> list:
         """Callbacks that add a penalty term to the critic's loss (gradient penalty, R1 ...)."""
@@ -114,6 +128,8 @@ class AdversarialFamily(pl.LightningModule):
         self.untoggle_optimizer(opt_g)
 
         self.g_step += 1
+        for scheduler in self.schedulers():
+            scheduler.step()
         metrics = {"train/d_loss": total, "train/g_loss": g_loss}
         metrics |= {f"train/{k}": v for k, v in penalties.items()}
         metrics |= self.critic_metrics(d_real.detach(), d_fake.detach(), d_loss.detach())

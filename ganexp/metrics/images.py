@@ -94,10 +94,14 @@ class ImageMetrics:
     @torch.no_grad()
     def __call__(self, fake: Tensor) -> dict[str, float]:
         out = dict(self.info)
-        if self.classifier is not None:
-            out |= self._classifier_metrics(fake)
-        if self.inception is not None:
-            out |= self._inception_metrics(fake)
+        # KID draws its subsets from the global RNG: seed it here, so a sample set always gets the
+        # same KID (a resumed run included) and training's own RNG state is left as it was
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            if self.classifier is not None:
+                out |= self._classifier_metrics(fake)
+            if self.inception is not None:
+                out |= self._inception_metrics(fake)
         self._real_done = True
         return out
 

@@ -118,12 +118,17 @@ def label(row: dict, by: Sequence[str]) -> str:
     return ", ".join(f"{k}={row[k]}" for k in by) or "all"
 
 
-def plot_finals(out: Path, rows: Sequence[dict], by: Sequence[str], metrics: Sequence[str]) -> list:
+def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def plot_finals(out: Path, rows: Sequence[dict], by: Sequence[str], metrics: Sequence[str]) -> list:
+    plt = _pyplot()
     written = []
     for m in metrics:
         fig, ax = plt.subplots(figsize=(max(4.0, 0.6 * len(rows) + 2), 3.5))
@@ -140,48 +145,50 @@ def plot_finals(out: Path, rows: Sequence[dict], by: Sequence[str], metrics: Seq
     return written
 
 
+def mean_curve(jobs: Sequence[Job], key: str) -> tuple[list[int], list[float]]:
+    """`key` over the evaluations, averaged over `jobs` at each generator step."""
+    values: dict[int, list[float]] = {}
+    for job in jobs:
+        for row in job.summary["history"]:
+            values.setdefault(row["g_step"], []).append(row[key])
+    steps = sorted(values)
+    return steps, [statistics.fmean(values[s]) for s in steps]
+
+
 def plot_curves(out: Path, jobs: Sequence[Job], by: Sequence[str]) -> Path | None:
     """Per choice (mean over seeds): the critic's own estimate (`train/w_estimate` for WGANs,
     `train/js_estimate` for GANs) beside the exact metric, over the evaluations."""
-    rows = [r for j in jobs for r in j.summary.get("history", [])]
+    rows = rows_of(jobs)
     exact = next((k for k in EXACT if rows and all(k in r for r in rows)), None)
     if exact is None:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
-    for ax in axes:
-        ax.set_prop_cycle(color=plt.cm.tab20.colors)
+    plt = _pyplot()
+    fig, (critic_ax, exact_ax) = plt.subplots(1, 2, figsize=(10, 3.5))
     groups: dict[str, list[Job]] = {}
     for job in jobs:
         groups.setdefault(label(job.choices, by), []).append(job)
-    used = set()
-    for name, members in groups.items():
-        history = members[0].summary.get("history", [])
-        progress = next((k for k in PROGRESS if history and k in history[0]), None)
-        for ax, key in zip(axes, (progress, exact)):
-            if key is None:
-                continue
-            used.add(key) if ax is axes[0] else None
-            curves: dict[int, list[float]] = {}
-            for job in members:
-                for r in job.summary["history"]:
-                    curves.setdefault(r["g_step"], []).append(r[key])
-            steps = sorted(curves)
-            ax.plot(steps, [statistics.fmean(curves[s]) for s in steps], label=name)
-    axes[0].set_ylabel(" / ".join(sorted(used)) + " (critic)")
-    axes[1].set_ylabel(f"{exact} (exact)")
-    for ax in axes:
+    estimates = set()
+    for ax in (critic_ax, exact_ax):
+        ax.set_prop_cycle(color=plt.cm.tab20.colors)
         ax.set_xlabel("generator step")
-    axes[1].legend(fontsize=6)
+    for name, members in groups.items():
+        progress = next((k for k in PROGRESS if all(k in r for r in rows_of(members))), None)
+        if progress is not None:
+            estimates.add(progress)
+            critic_ax.plot(*mean_curve(members, progress), label=name)
+        exact_ax.plot(*mean_curve(members, exact), label=name)
+    critic_ax.set_ylabel(" / ".join(sorted(estimates)) + " (critic)")
+    exact_ax.set_ylabel(f"{exact} (exact)")
+    exact_ax.legend(fontsize=6)
     fig.tight_layout()
     path = out / "curves.png"
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def rows_of(jobs: Sequence[Job]) -> list[dict]:
+    return [r for j in jobs for r in j.summary.get("history", [])]
 
 
 def report(sweep_dir: str | Path) -> dict:
@@ -196,15 +203,15 @@ def report(sweep_dir: str | Path) -> dict:
     write_csv(out / "report.csv", [j.choices | j.metrics for j in jobs])
     rows = aggregate(jobs, by, metrics)
     write_csv(out / "report_mean.csv", rows)
-    main = [m for m in metrics if m.startswith("val/")] or metrics
+    shown = [m for m in metrics if m.startswith("val/")] or metrics
     text = f"# {out.name}: {len(jobs)} jobs, swept {', '.join(swept) or 'nothing'}\n\n"
     text += "Final metrics, mean ± std over seeds (n jobs each).\n\n"
-    text += markdown(rows, by, main) + "\n"
+    text += markdown(rows, by, shown) + "\n"
     (out / "report.md").write_text(text)
-    finite = [m for m in main if all(math.isfinite(r[m]) for r in rows)]
+    finite = [m for m in shown if all(math.isfinite(r[m]) for r in rows)]
     figures = plot_finals(out, rows, by, finite)
     curves = plot_curves(out, jobs, by)
-    return {"rows": rows, "by": by, "metrics": main, "figures": figures, "curves": curves}
+    return {"rows": rows, "by": by, "metrics": shown, "figures": figures, "curves": curves}
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -48,12 +48,8 @@ class SampleGrid(pl.Callback):
     """Saves `samples/g_step_XXXXXX.png` every `every_n_g_steps` and `samples/final.png` at the end."""
 
     def __init__(self, dirpath: str, every_n_g_steps: int = 500, n: int = 64, n_points: int = 2000):
-        self.dirpath, self.every, self.n, self.n_points = (
-            Path(dirpath),
-            every_n_g_steps,
-            n,
-            n_points,
-        )
+        self.dirpath, self.every = Path(dirpath), every_n_g_steps
+        self.n, self.n_points = n, n_points
 
     def _save(self, trainer: pl.Trainer, module: pl.LightningModule, name: str) -> None:
         dm = trainer.datamodule

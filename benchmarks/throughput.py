@@ -26,21 +26,41 @@ import torch
 from ganexp import train
 from ganexp.build import build, build_datamodule
 from ganexp.config import resolve_d_norm
-from ganexp.losses import OBJECTIVES
+from ganexp.losses import make_objective
 from ganexp.losses.adversarial import gradient_penalty
 from ganexp.train import compose
 
 FAR = 10**9
 
 
+def device_of(cfg) -> torch.device:
+    """The device the config's trainer would use (the first GPU unless the accelerator is cpu)."""
+    wants_gpu = cfg.trainer.accelerator != "cpu" and torch.cuda.is_available()
+    return torch.device("cuda" if wants_gpu else "cpu")
+
+
+def edges(warmup: int, steps: int, repeats: int) -> set[int]:
+    """Indices of the generator steps that start and end the timed blocks."""
+    return {warmup - 1 + i * steps for i in range(repeats + 1)}
+
+
+def clock(device: torch.device) -> float:
+    """The time once the device has finished its queued work (a sync only at block edges)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter()
+
+
 class StepClock(pl.Callback):
-    """Records the time at the end of every generator step."""
+    """Records the time at the end of every generator step (synchronised at block edges)."""
 
-    def __init__(self):
+    def __init__(self, block_edges: set[int]):
         self.times: list[float] = []
+        self.block_edges = block_edges
 
-    def on_train_batch_end(self, *args) -> None:
-        self.times.append(time.perf_counter())
+    def on_train_batch_end(self, trainer, module, *args) -> None:
+        at_edge = len(self.times) in self.block_edges
+        self.times.append(clock(module.device) if at_edge else time.perf_counter())
 
 
 def block_rates(times: list[float], warmup: int, steps: int, repeats: int) -> list[float]:
@@ -50,7 +70,7 @@ def block_rates(times: list[float], warmup: int, steps: int, repeats: int) -> li
 
 
 def ganexp_rates(overrides: list[str], warmup: int, steps: int, repeats: int) -> list[float]:
-    clock = StepClock()
+    step_clock = StepClock(edges(warmup, steps, repeats))
     settings = [
         "logger=none",
         "trainer.enable_progress_bar=false",
@@ -63,8 +83,8 @@ def ganexp_rates(overrides: list[str], warmup: int, steps: int, repeats: int) ->
         "eval.inception=false",
     ]
     with tempfile.TemporaryDirectory() as run_dir:
-        train(settings, run_dir=run_dir, callbacks=[clock])
-    return block_rates(clock.times, warmup, steps, repeats)
+        train(settings, run_dir=run_dir, callbacks=[step_clock])
+    return block_rates(step_clock.times, warmup, steps, repeats)
 
 
 class PlainLoop:
@@ -73,14 +93,18 @@ class PlainLoop:
     def __init__(self, overrides: list[str]):
         cfg = compose(overrides)
         torch.manual_seed(cfg.train.seed)
+        self.device = device_of(cfg)
         self.data = build_datamodule(cfg)
         self.data.setup("fit")
         shape = tuple(self.data.shape)
-        self.G = build(cfg.model.generator, shape=shape)
+        self.G = build(cfg.model.generator, shape=shape).to(self.device)
         self.D = build(cfg.model.discriminator, shape=shape, norm=resolve_d_norm(cfg))
+        self.D.to(self.device)
         self.opt_g = build(cfg.optimizer.g, params=self.G.parameters())
         self.opt_d = build(cfg.optimizer.d, params=self.D.parameters())
-        self.objective = OBJECTIVES[cfg.loss.objective]
+        self.objective = make_objective(
+            cfg.loss.objective, cfg.loss.get("divergence"), cfg.loss.get("g_objective")
+        )
         self.n_critic, self.batch, self.z_dim = (
             cfg.loss.n_critic,
             cfg.train.batch_size,
@@ -95,12 +119,12 @@ class PlainLoop:
 
     def critic_step(self, real: torch.Tensor, penalty: bool) -> None:
         with torch.no_grad():
-            fake = self.G(torch.randn(len(real), self.z_dim))
+            fake = self.G(self.noise(len(real)))
         loss = self.objective.d_loss(self.D(real), self.D(fake))
         if penalty:
             weight, one_sided = self.gp
             loss = loss + weight * gradient_penalty(
-                self.D, real, fake, torch.rand(len(real)), one_sided
+                self.D, real, fake, torch.rand(len(real), device=self.device), one_sided
             )
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
@@ -111,33 +135,36 @@ class PlainLoop:
                     p.clamp_(-self.clip, self.clip)
 
     def generator_step(self) -> None:
-        x = self.data.sample(self.n_critic * self.batch, self.rng)
+        x = self.data.sample(self.n_critic * self.batch, self.rng).to(self.device)
         for real in x.chunk(self.n_critic):
             self.critic_step(real, penalty=self.gp is not None)
         self.D.requires_grad_(False)
-        g_loss = self.objective.g_loss(self.D(self.G(torch.randn(self.batch, self.z_dim))))
+        g_loss = self.objective.g_loss(self.D(self.G(self.noise(self.batch))))
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
         self.D.requires_grad_(True)
 
+    def noise(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.z_dim, device=self.device)
+
     def rates(self, warmup: int, steps: int, repeats: int) -> list[float]:
-        times = []
-        for _ in range(warmup + steps * repeats):
+        times, block_edges = [], edges(warmup, steps, repeats)
+        for i in range(warmup + steps * repeats):
             self.generator_step()
-            times.append(time.perf_counter())
+            times.append(clock(self.device) if i in block_edges else time.perf_counter())
         return block_rates(times, warmup, steps, repeats)
 
     def critic_step_seconds(self, penalty: bool, steps: int, repeats: int) -> float:
         """Median seconds of one critic step (with or without the penalty)."""
-        real = self.data.sample(self.batch, self.rng)
+        real = self.data.sample(self.batch, self.rng).to(self.device)
         self.critic_step(real, penalty)  # warm-up
         blocks = []
         for _ in range(repeats):
-            start = time.perf_counter()
+            start = clock(self.device)
             for _ in range(steps):
                 self.critic_step(real, penalty)
-            blocks.append((time.perf_counter() - start) / steps)
+            blocks.append((clock(self.device) - start) / steps)
         return statistics.median(blocks)
 
 
@@ -155,7 +182,8 @@ def main() -> None:
 
     p, g = statistics.median(plain_rates), statistics.median(ours)
     print(
-        f"config: {' '.join(overrides) or '(defaults)'}; torch threads: {torch.get_num_threads()}"
+        f"config: {' '.join(overrides) or '(defaults)'}; device: {plain.device}; "
+        f"torch threads: {torch.get_num_threads()}"
     )
     print(f"plain PyTorch loop: {p:8.2f} generator steps/s (median of {len(plain_rates)} blocks)")
     print(f"ganexp:             {g:8.2f} generator steps/s (median of {len(ours)} blocks)")

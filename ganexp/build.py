@@ -12,7 +12,8 @@ import torch
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from ganexp.config import has_gradient_penalty, resolve_d_norm
+from ganexp.config import callback_nodes, has_gradient_penalty, resolve_d_norm
+from ganexp.losses import make_objective
 
 
 def build(node: DictConfig, **kwargs: Any) -> Any:
@@ -26,13 +27,32 @@ def build_datamodule(cfg: DictConfig):
         batch_size=cfg.train.batch_size,
         draws_per_step=cfg.loss.n_critic,
         seed=cfg.train.seed,
+        labelled=bool(cfg.model.get("conditional")),
     )
 
 
-def build_family(cfg: DictConfig, shape: tuple[int, ...]):
+def build_nets(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | None):
+    """Generator and discriminator for data of `shape`; G(z, y) and D(x, y) with
+    `model.conditional=true` (labels in [0, num_classes))."""
+    norm = resolve_d_norm(cfg)
+    if not cfg.model.get("conditional"):
+        return build(cfg.model.generator, shape=shape), build(
+            cfg.model.discriminator, shape=shape, norm=norm
+        )
+    from ganexp.nets.conditional import ConditionalDiscriminator, ConditionalGenerator
+
+    embed, wider = cfg.model.embed_dim, (shape[0] + num_classes, *shape[1:])
+    generator = build(cfg.model.generator, shape=shape, z_dim=cfg.model.z_dim + embed)
+    discriminator = build(cfg.model.discriminator, shape=wider, norm=norm)
+    return (
+        ConditionalGenerator(generator, num_classes, embed),
+        ConditionalDiscriminator(discriminator, num_classes),
+    )
+
+
+def build_family(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | None = None):
     """The family's LightningModule with freshly initialised nets for data of `shape`."""
-    generator = build(cfg.model.generator, shape=shape)
-    discriminator = build(cfg.model.discriminator, shape=shape, norm=resolve_d_norm(cfg))
+    generator, discriminator = build_nets(cfg, shape, num_classes)
     if cfg.get("channels_last"):
         generator = generator.to(memory_format=torch.channels_last)
         discriminator = discriminator.to(memory_format=torch.channels_last)
@@ -44,7 +64,9 @@ def build_family(cfg: DictConfig, shape: tuple[int, ...]):
     return family(
         generator=generator,
         discriminator=discriminator,
-        objective=cfg.loss.objective,
+        objective=make_objective(
+            cfg.loss.objective, cfg.loss.get("divergence"), cfg.loss.get("g_objective")
+        ),
         n_critic=cfg.loss.n_critic,
         z_dim=cfg.model.z_dim,
         prior=cfg.model.prior,
@@ -53,6 +75,7 @@ def build_family(cfg: DictConfig, shape: tuple[int, ...]):
         lr_schedule=cfg.train.get("lr_schedule", "constant"),
         g_steps=cfg.train.g_steps,
         channels_last=bool(cfg.get("channels_last")),
+        num_classes=num_classes if cfg.model.get("conditional") else None,
         run_config=OmegaConf.to_container(cfg, resolve=True),
     )
 
@@ -68,7 +91,7 @@ def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[pl.Callback]:
     # Checkpoints hold the state after a whole generator step, which is what `resume` continues.
     warnings.filterwarnings("ignore", "Using ModelCheckpoint with manual optimization")
     return [
-        *(build(node) for node in cfg.loss.callbacks.values()),
+        *(build(node) for node in callback_nodes(cfg)),
         GeneratorStepBudget(cfg.train.g_steps),
         Evaluation(**OmegaConf.to_container(cfg.eval, resolve=True)),
         SampleGrid(str(run_dir / "samples"), every_n_g_steps=cfg.train.sample_every),

@@ -3,13 +3,14 @@ names the key and the values it allows."""
 
 from __future__ import annotations
 
+import math
 import warnings
 from pathlib import Path
 
 from omegaconf import DictConfig
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
-NORMS = ("batch", "layer", "none")
+NORMS = ("batch", "layer", "none", "spectral")
 PRIORS = ("normal", "uniform")
 LR_SCHEDULES = ("constant", "linear")
 
@@ -31,10 +32,16 @@ def image_datasets() -> list[str]:
     ]
 
 
+def callback_nodes(cfg: DictConfig) -> list[DictConfig]:
+    """The loss's own callbacks (clipping, gradient penalty), then those chosen with `callbacks=`."""
+    return [*cfg.loss.callbacks.values(), *cfg.get("callbacks", {}).values()]
+
+
 def has_gradient_penalty(cfg: DictConfig) -> bool:
-    return any(
-        "gradient_penalty" in str(cb.get("_target_", "")) for cb in cfg.loss.callbacks.values()
-    )
+    """Whether a penalty on the critic's input gradient (WGAN-GP, R1) is on: it needs per-sample
+    gradients (no BatchNorm critic) and a double backward (no compiled critic)."""
+    targets = [str(node.get("_target_", "")) for node in callback_nodes(cfg)]
+    return any(t.endswith(("GradientPenalty", "R1Penalty")) for t in targets)
 
 
 def resolve_d_norm(cfg: DictConfig) -> str:
@@ -57,13 +64,25 @@ def _positive(value, key: str, allow_zero: bool = False) -> None:
 
 def validate(cfg: DictConfig) -> None:
     """Raise ConfigError for the first key that cannot work; warn where it works against advice."""
-    from ganexp.losses import OBJECTIVES
+    from ganexp.losses import OBJECTIVE_NAMES
 
     m, loss, data = cfg.model, cfg.loss, cfg.dataset
-    if loss.objective not in OBJECTIVES:
+    if loss.objective not in OBJECTIVE_NAMES:
         raise ConfigError(
-            f"loss.objective={loss.objective}: allowed values are {sorted(OBJECTIVES)}"
+            f"loss.objective={loss.objective}: allowed values are {sorted(OBJECTIVE_NAMES)}"
         )
+    if loss.objective == "fgan":
+        from ganexp.losses.fdivergence import DIVERGENCES, G_OBJECTIVES
+
+        if loss.get("divergence") not in DIVERGENCES:
+            raise ConfigError(
+                f"loss.divergence={loss.get('divergence')}: allowed values are {list(DIVERGENCES)}"
+            )
+        if loss.get("g_objective") not in G_OBJECTIVES:
+            raise ConfigError(
+                f"loss.g_objective={loss.get('g_objective')}: allowed values are "
+                f"{list(G_OBJECTIVES)}"
+            )
     if not isinstance(loss.n_critic, int) or loss.n_critic < 1:
         raise ConfigError(f"loss.n_critic={loss.n_critic}: must be an integer >= 1")
     if "clip" in loss:
@@ -76,6 +95,7 @@ def validate(cfg: DictConfig) -> None:
         _positive(cfg.train[key], f"train.{key}")
     for key in ("every_n_g_steps", "num_samples", "nearest_k"):
         _positive(cfg.eval[key], f"eval.{key}")
+    validate_callbacks(cfg.get("callbacks", {}))
     schedule = cfg.train.get("lr_schedule", "constant")
     if schedule not in LR_SCHEDULES:
         raise ConfigError(f"train.lr_schedule={schedule}: allowed values are {list(LR_SCHEDULES)}")
@@ -85,8 +105,10 @@ def validate(cfg: DictConfig) -> None:
         raise ConfigError(f"model.d_norm={m.d_norm}: allowed values are {['auto', *NORMS]}")
     if has_gradient_penalty(cfg) and resolve_d_norm(cfg) == "batch":
         raise ConfigError(
-            f"model.d_norm=batch with loss={loss.name}: a gradient penalty is per sample and "
-            f"BatchNorm mixes samples; allowed values are ['auto', 'layer', 'none']"
+            f"model.d_norm=batch with loss={loss.name}"
+            f"{' and callbacks=r1' if 'r1' in cfg.get('callbacks', {}) else ''}: a gradient "
+            "penalty is per sample and BatchNorm mixes samples; allowed values are "
+            "['auto', 'layer', 'none', 'spectral']"
         )
     if m.image_only and not data.image:
         raise ConfigError(
@@ -97,6 +119,16 @@ def validate(cfg: DictConfig) -> None:
         raise ConfigError(
             f"dataset.image_size={data.image_size}: model={m.name} allows {list(m.image_sizes)}"
         )
+    conditional = m.get("conditional", False)
+    if not isinstance(conditional, bool):
+        raise ConfigError(f"model.conditional={conditional}: allowed values are [true, false]")
+    if conditional and "embed_dim" not in m:
+        raise ConfigError(
+            f"model.conditional=true with model={m.name}: allowed models are "
+            f"{[n for n in options('model') if n != 'gaussian']}"
+        )
+    if conditional and not (isinstance(m.embed_dim, int) and m.embed_dim >= 1):
+        raise ConfigError(f"model.embed_dim={m.embed_dim}: must be an integer >= 1")
     for key in ("compile", "channels_last"):
         if not isinstance(cfg.get(key, False), bool):
             raise ConfigError(f"{key}={cfg[key]}: allowed values are [true, false]")
@@ -116,4 +148,45 @@ def validate(cfg: DictConfig) -> None:
             "momentum-based optimizers make weight-clipped critics unstable; optimizer=rmsprop is "
             "its choice",
             stacklevel=2,
+        )
+
+
+def validate_callbacks(callbacks: DictConfig) -> None:
+    """The keys of the callbacks chosen with `callbacks=[...]` (conf/callbacks/)."""
+    if "r1" in callbacks:
+        _positive(callbacks.r1.gamma, "callbacks.r1.gamma", allow_zero=True)
+    if "ema" in callbacks:
+        decay = callbacks.ema.decay
+        if not (isinstance(decay, float) and 0 < decay < 1):
+            raise ConfigError(f"callbacks.ema.decay={decay}: must be a number in (0, 1)")
+    if "instance_noise" in callbacks:
+        _positive(callbacks.instance_noise.std, "callbacks.instance_noise.std", allow_zero=True)
+        _positive(
+            callbacks.instance_noise.anneal_g_steps, "callbacks.instance_noise.anneal_g_steps"
+        )
+
+
+def validate_data(cfg: DictConfig, datamodule) -> None:
+    """Checks that need the data's shape or labels (known once the datamodule is set up, before
+    training)."""
+    dim = math.prod(datamodule.shape)
+    if cfg.model.get("conditional") and datamodule.num_classes is None:
+        from hydra.utils import get_class
+        from omegaconf import OmegaConf
+
+        labelled = [
+            n
+            for n in options("dataset")
+            if get_class(
+                OmegaConf.load(CONF_DIR / "dataset" / f"{n}.yaml").datamodule._target_
+            ).has_labels
+        ]
+        raise ConfigError(
+            f"model.conditional=true needs class labels, and dataset={cfg.dataset.name} has none; "
+            f"allowed datasets are {labelled}"
+        )
+    if cfg.model.name == "gaussian" and cfg.model.z_dim != dim:
+        raise ConfigError(
+            f"model.z_dim={cfg.model.z_dim}: model=gaussian draws x = mu + sigma * z, so z_dim "
+            f"must equal the data dimension of dataset={cfg.dataset.name}, {dim}"
         )

@@ -10,14 +10,23 @@ from omegaconf import OmegaConf
 def load(path: str | Path):
     """The family module saved in a run directory (its last.ckpt) or a .ckpt file, in eval mode.
 
-    It has `.generator`, `.discriminator` and `.sample(n)` (a tensor in data space).
+    It has `.generator`, `.discriminator` and `.sample(n)` (a tensor in data space, from the EMA
+    generator where the run averaged one).
     """
     from ganexp.build import build_datamodule, build_family
     from ganexp.checkpoints import read_checkpoint
 
     ckpt = read_checkpoint(path)
     cfg = OmegaConf.create(ckpt["ganexp"]["config"])
-    module = build_family(cfg, tuple(build_datamodule(cfg).shape))
+    shape = tuple(build_datamodule(cfg).shape)
+    module = build_family(cfg, shape, ckpt["ganexp"].get("num_classes"))
     module.load_state_dict(ckpt["state_dict"])
+    ema = cfg.get("callbacks", {}).get("ema")
+    if ema is not None:  # sample from the averaged generator, as the run did
+        from ganexp.callbacks.ema import averaged
+
+        average = averaged(module.generator, ema.decay)
+        average.load_state_dict(ckpt["callbacks"]["GeneratorEMA"]["average"])
+        module.samplers["ema"] = average.module
     module.g_step = ckpt["ganexp"]["g_step"]
     return module.eval()

@@ -10,7 +10,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from ganexp.config import CONF_DIR, validate
+from ganexp.config import CONF_DIR, validate, validate_data
 
 
 def compose(overrides: Sequence[str] = ()) -> DictConfig:
@@ -84,7 +84,8 @@ def run(
     pl.seed_everything(cfg.train.seed, workers=True, verbose=False)
     datamodule = build_datamodule(cfg)
     datamodule.setup("fit")  # missing files fail here, before any work
-    module = build_family(cfg, tuple(datamodule.shape))
+    validate_data(cfg, datamodule)
+    module = build_family(cfg, tuple(datamodule.shape), datamodule.num_classes)
     module.overrides = list(overrides)
     logger = build_logger(cfg, run_dir)
     clock = StartupClock(started)  # composed config -> first step: imports, building, setup

@@ -22,6 +22,20 @@ CASES = [
     (["model.prior=laplace"], ["model.prior=laplace", "normal", "uniform"]),
     (["train.lr_schedule=cosine"], ["train.lr_schedule=cosine", "constant", "linear"]),
     (["metric=hq_fraction"], ["metric=hq_fraction", "val/"]),
+    (["loss=fgan", "loss.divergence=tv"], ["loss.divergence=tv", "reverse_kl", "hellinger"]),
+    (["loss=fgan", "loss.g_objective=max"], ["loss.g_objective=max", "bound", "ns"]),
+    (["model=gaussian", "dataset=ring8"], ["model.z_dim=1", "dataset=ring8", "2"]),
+    (["callbacks=foo"], ["callbacks/foo", "ema", "instance_noise", "r1"]),
+    (["callbacks=ema", "callbacks.ema.decay=1.5"], ["callbacks.ema.decay=1.5", "(0, 1)"]),
+    (["callbacks=r1", "callbacks.r1.gamma=-1"], ["callbacks.r1.gamma=-1", ">= 0"]),
+    (["callbacks=instance_noise", "callbacks.instance_noise.std=-0.1"], ["instance_noise.std"]),
+    (["model.d_norm=batch", "loss=ns", "callbacks=r1"], ["callbacks=r1", "'spectral'"]),
+    (
+        ["model=mlp", "model.conditional=true", "dataset=swissroll"],
+        ["model.conditional=true", "swissroll", "ring8", "digits", "mnist"],
+    ),
+    (["model=gaussian", "dataset=gauss1d", "+model.conditional=true"], ["model=gaussian", "mlp"]),
+    (["model.conditional=yes"], ["model.conditional=yes", "true", "false"]),
 ]
 
 

@@ -28,6 +28,14 @@ def assert_same_state(a, b):
     [
         ["model=mlp", "dataset=ring8", "loss=wgan_gp", "train.lr_schedule=linear"],
         ["model=dcgan", "dataset=digits", "loss=ns"],
+        # labels, the averaged generator, noise draws and power-iteration vectors continue too
+        [
+            "model=dcgan",
+            "loss=hinge",
+            "model.conditional=true",
+            "model.d_norm=spectral",
+            "callbacks=[ema,instance_noise,r1]",
+        ],
     ],
 )
 def test_resume_after_a_crash_is_exact(fit, tmp_path, overrides):
@@ -42,7 +50,11 @@ def test_resume_after_a_crash_is_exact(fit, tmp_path, overrides):
     resumed = fit([f"resume={tmp_path / 'crashed'}", steps[-1]], run="resumed")
     assert resumed["g_steps"] == whole["g_steps"] == 12
     assert resumed["d_steps"] == whole["d_steps"]
-    assert_same_state(load(whole["run_dir"]), load(resumed["run_dir"]))
+    finished, continued = load(whole["run_dir"]), load(resumed["run_dir"])
+    assert_same_state(finished, continued)
+    assert finished.samplers.keys() == continued.samplers.keys()
+    for name in finished.samplers:
+        assert_same_state(finished.samplers[name], continued.samplers[name])
     assert [r["g_step"] for r in resumed["history"]] == [3, 6, 9, 12]
     for got, want in zip(resumed["history"], whole["history"]):  # the curve survives the crash
         assert got.keys() == want.keys()

@@ -80,8 +80,9 @@ def test_help_lists_every_group():
         [sys.executable, "-m", "ganexp", "--help"], capture_output=True, text=True
     ).stdout
     for line in [
-        "loss: gan, hinge, lsgan, ns, wgan, wgan_gp",
-        "model: dcgan, mlp",
+        "callbacks: ema, instance_noise, r1",
+        "loss: fgan, gan, hinge, lsgan, ns, wgan, wgan_gp",
+        "model: dcgan, gaussian, mlp",
         "optimizer: adam",
     ]:
         assert line in out

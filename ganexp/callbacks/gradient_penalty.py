@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytorch_lightning as pl
 import torch
 from torch import Tensor
@@ -17,6 +19,8 @@ class GradientPenalty(pl.Callback):
     def __init__(self, weight: float = 10.0, one_sided: bool = False):
         self.weight, self.one_sided = weight, one_sided
 
-    def critic_penalty(self, module: pl.LightningModule, real: Tensor, fake: Tensor) -> Tensor:
-        eps = torch.rand(len(real), device=real.device, generator=module.rng)
-        return gradient_penalty(module.discriminator, real, fake, eps, self.one_sided)
+    def critic_penalty(
+        self, critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, rng: torch.Generator
+    ) -> Tensor:
+        eps = torch.rand(len(real), device=real.device, generator=rng)
+        return gradient_penalty(critic, real, fake, eps, self.one_sided)

@@ -14,13 +14,17 @@ from ganexp.data.stream import step_key
 SAMPLE_STREAM = 2
 
 
-def save_picture(fake: Tensor, real: Tensor, path: Path, title: str) -> None:
-    """Write `fake` (and `real` for reference, where it helps) as a PNG at `path`."""
+def save_picture(
+    fake: Tensor, real: Tensor, path: Path, title: str, nrow: int | None = None
+) -> None:
+    """Write `fake` (and `real` for reference, where it helps) as a PNG at `path`; images go in
+    rows of `nrow` (default: a square grid)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if fake.dim() == 4:
         from torchvision.utils import save_image
 
-        save_image(fake, path, nrow=int(len(fake) ** 0.5), normalize=True, value_range=(-1, 1))
+        nrow = nrow or int(len(fake) ** 0.5)
+        save_image(fake, path, nrow=nrow, normalize=True, value_range=(-1, 1))
         return
     import matplotlib
 
@@ -45,11 +49,20 @@ def save_picture(fake: Tensor, real: Tensor, path: Path, title: str) -> None:
 
 
 class SampleGrid(pl.Callback):
-    """Saves `samples/g_step_XXXXXX.png` every `every_n_g_steps` and `samples/final.png` at the end."""
+    """Saves `samples/g_step_XXXXXX.png` every `every_n_g_steps` and `samples/final.png` at the end.
 
-    def __init__(self, dirpath: str, every_n_g_steps: int = 500, n: int = 64, n_points: int = 2000):
+    A conditional image generator gets one row per class, `per_class` images each."""
+
+    def __init__(
+        self,
+        dirpath: str,
+        every_n_g_steps: int = 500,
+        n: int = 64,
+        n_points: int = 2000,
+        per_class: int = 8,
+    ):
         self.dirpath, self.every = Path(dirpath), every_n_g_steps
-        self.n, self.n_points = n, n_points
+        self.n, self.n_points, self.per_class = n, n_points, per_class
 
     def _save(self, trainer: pl.Trainer, module: pl.LightningModule, name: str) -> None:
         dm = trainer.datamodule
@@ -57,10 +70,15 @@ class SampleGrid(pl.Callback):
         gen = torch.Generator(device=module.device).manual_seed(
             step_key(module.seed, SAMPLE_STREAM, 0, 0)
         )
-        fake = module.sample(n, gen).float().cpu()
+        labels, nrow = None, None
+        if dm.image and module.num_classes:
+            classes = torch.arange(module.num_classes, device=module.device)
+            labels, nrow = classes.repeat_interleave(self.per_class), self.per_class
+            n = len(labels)
+        fake = module.sample(n, gen, labels).float().cpu()
         real = dm.sample(n, torch.Generator().manual_seed(module.seed))
         path = self.dirpath / f"{name}.png"
-        save_picture(fake, real, path, f"g_step {module.g_step}")
+        save_picture(fake, real, path, f"g_step {module.g_step}", nrow)
         if hasattr(trainer.logger, "log_image"):
             trainer.logger.log_image("samples", [str(path)], step=module.g_step)
 

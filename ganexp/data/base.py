@@ -1,7 +1,8 @@
 """The datamodule contract every dataset follows.
 
 One training batch holds everything one generator step consumes: `draws_per_step` (= n_critic)
-real minibatches of `batch_size`, stacked as one tensor of `draws_per_step * batch_size` samples.
+real minibatches of `batch_size`, stacked as one tensor of `draws_per_step * batch_size` samples;
+with `labelled=True` (a conditional GAN) the pair (samples, class labels).
 """
 
 from __future__ import annotations
@@ -21,13 +22,28 @@ class GANDataModule(pl.LightningDataModule):
 
     shape: tuple[int, ...]
     image: bool = False
+    has_labels: bool = False  # whether `sample_labelled` exists (conditional GANs)
 
-    def __init__(self, batch_size: int = 64, draws_per_step: int = 1, seed: int = 0):
+    def __init__(
+        self, batch_size: int = 64, draws_per_step: int = 1, seed: int = 0, labelled: bool = False
+    ):
         super().__init__()
         self.batch_size, self.draws_per_step, self.seed = batch_size, draws_per_step, seed
+        self.labelled = labelled
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """`n` samples of the data distribution, shape (n, *shape)."""
+        raise NotImplementedError
+
+    @property
+    def num_classes(self) -> int | None:
+        """How many classes the labels of `sample_labelled` take (None: the data have none)."""
+        return None
+
+    def sample_labelled(
+        self, n: int, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """`n` samples and their class labels (int64 in [0, num_classes))."""
         raise NotImplementedError
 
     @property
@@ -47,7 +63,8 @@ class GANDataModule(pl.LightningDataModule):
         return {}
 
     def train_dataloader(self) -> Iterable[Tensor]:
-        return self.step_stream(lambda g: self.sample(self.step_size, g))
+        draw = self.sample_labelled if self.labelled else self.sample
+        return self.step_stream(lambda g: draw(self.step_size, g))
 
 
 class TensorDataModule(GANDataModule):
@@ -55,6 +72,17 @@ class TensorDataModule(GANDataModule):
 
     data: Tensor
     labels: Tensor | None = None
+    has_labels = True
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         return self.data[torch.randint(len(self.data), (n,), generator=generator)]
+
+    @property
+    def num_classes(self) -> int | None:
+        return None if self.labels is None else int(self.labels.max()) + 1
+
+    def sample_labelled(
+        self, n: int, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, Tensor]:
+        idx = torch.randint(len(self.data), (n,), generator=generator)
+        return self.data[idx], self.labels[idx]

@@ -17,7 +17,10 @@ from ganexp.metrics.truth import continuous_metrics, discrete_metrics, mode_metr
 
 
 class GaussianMixture(GANDataModule):
-    """Isotropic Gaussian mixture with `means` (k, d), common `std`, mixture `weights`."""
+    """Isotropic Gaussian mixture with `means` (k, d), common `std`, mixture `weights`; a sample's
+    label is its component."""
+
+    has_labels = True
 
     def __init__(self, means: Tensor, std: float, weights: Sequence[float] | None = None, **kw):
         super().__init__(**kw)
@@ -31,9 +34,24 @@ class GaussianMixture(GANDataModule):
         self.shape = (self.means.shape[1],)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        return self.sample_labelled(n, generator)[0]
+
+    @property
+    def num_classes(self) -> int:
+        """The labels are the mixture components."""
+        return len(self.means)
+
+    def sample_labelled(
+        self, n: int, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, Tensor]:
         idx = torch.multinomial(self.weights, n, replacement=True, generator=generator)
         noise = torch.randn(n, self.shape[0], generator=generator)
-        return self.means[idx] + self.std * noise
+        return self.means[idx] + self.std * noise, idx
+
+    def label_accuracy(self, x: Tensor, labels: Tensor) -> float:
+        """Fraction of samples nearest to the component they were asked for."""
+        nearest = torch.cdist(x.double(), self.means.double()).argmin(dim=1)
+        return (nearest == labels).double().mean().item()
 
     def cdf(self, t: Tensor) -> Tensor:
         """P(X <= t) for a 1-D mixture, in closed form."""

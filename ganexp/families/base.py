@@ -4,6 +4,10 @@ Per generator step: `n_critic` discriminator steps, each on its own fresh real m
 noise with the fake detached, then one generator step on fresh noise. `toggle_optimizer` freezes
 the network that is not stepping, so the generator's backward leaves no gradient in D. Real and
 fake batches go through D in separate forward passes (BatchNorm never mixes them).
+
+Conditional (`num_classes` set): batches are (samples, labels); each critic step generates fakes
+for its real minibatch's labels and D judges both with those labels, and the generator's step
+draws its labels from the last minibatch, so fakes follow the data's class frequencies.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from hydra.utils import instantiate
 from torch import Tensor, nn
 
 from ganexp.data.stream import step_key
-from ganexp.losses import OBJECTIVES
+from ganexp.losses import Objective
 
 NOISE_STREAM = 1
 
@@ -28,7 +32,7 @@ class AdversarialFamily(pl.LightningModule):
         self,
         generator: nn.Module,
         discriminator: nn.Module,
-        objective: str,
+        objective: Objective,
         n_critic: int,
         z_dim: int,
         optimizer: Any,
@@ -37,14 +41,15 @@ class AdversarialFamily(pl.LightningModule):
         lr_schedule: str = "constant",
         g_steps: int = 1,
         channels_last: bool = False,
+        num_classes: int | None = None,
         run_config: dict | None = None,
     ):
         super().__init__()
         self.automatic_optimization = False
         self.generator, self.discriminator = generator, discriminator
-        self.objective_name, self.objective = objective, OBJECTIVES[objective]
+        self.objective = objective
         self.n_critic, self.z_dim, self.prior, self.seed = n_critic, z_dim, prior, seed
-        self.channels_last = channels_last
+        self.channels_last, self.num_classes = channels_last, num_classes
         self.lr_schedule, self.budget = lr_schedule, g_steps
         self.optimizer_cfg, self.run_config = optimizer, run_config
         self.g_step = 0
@@ -52,6 +57,9 @@ class AdversarialFamily(pl.LightningModule):
         self.overrides: list[str] = []  # the command-line overrides, so `resume=` can recompose
         self.rng: torch.Generator | None = None
         self.last_metrics: dict[str, Tensor] = {}  # this step's train/ metrics, without a sync
+        # a generator that samples instead of the trained one (the EMA callback puts its copy here;
+        # a dict, so it is not a submodule of this module and not in its state_dict)
+        self.samplers: dict[str, nn.Module] = {}
 
     # -- noise -------------------------------------------------------------------------------
     def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
@@ -61,15 +69,40 @@ class AdversarialFamily(pl.LightningModule):
             return torch.rand(n, self.z_dim, device=self.device, generator=gen) * 2 - 1
         return torch.randn(n, self.z_dim, device=self.device, generator=gen)
 
+    def balanced_labels(self, n: int) -> Tensor | None:
+        """0, 1, ..., K-1, 0, 1, ... (n labels) for a conditional module; None otherwise."""
+        if self.num_classes is None:
+            return None
+        return torch.arange(n, device=self.device) % self.num_classes
+
+    def generate(self, z: Tensor, labels: Tensor | None, net: nn.Module | None = None) -> Tensor:
+        """G(z), or G(z, y) for a conditional module."""
+        net = self.generator if net is None else net
+        return net(z) if labels is None else net(z, labels)
+
+    def critic(self, labels: Tensor | None):
+        """D as a function of x alone (labels bound for a conditional module): what the
+        objective and the penalties see."""
+        if labels is None:
+            return self.discriminator
+        return lambda x: self.discriminator(x, labels)
+
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        """`n` generated samples in data space (generator in eval mode, then restored)."""
-        was_training = self.generator.training
-        self.generator.eval()
+    def sample(
+        self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None
+    ) -> Tensor:
+        """`n` generated samples in data space from the sampling generator (the EMA copy where the
+        callback is on, else the trained one), in eval mode, then restored. A conditional module
+        generates `labels` (default: every class in turn)."""
+        net = self.samplers.get("ema", self.generator)
+        if labels is None:
+            labels = self.balanced_labels(n)
+        was_training = net.training
+        net.eval()
         try:
-            return self.generator(self.noise(n, generator))
+            return self.generate(self.noise(n, generator), labels, net)
         finally:
-            self.generator.train(was_training)
+            net.train(was_training)
 
     # -- optimisation ------------------------------------------------------------------------
     def configure_optimizers(self):
@@ -100,20 +133,28 @@ class AdversarialFamily(pl.LightningModule):
         self.rng = torch.Generator(device=self.device)
         self.resumed_from = self.g_step
 
-    def training_step(self, batch: Tensor, batch_idx: int) -> None:
+    def training_step(self, batch: Tensor | tuple[Tensor, Tensor], batch_idx: int) -> None:
         opt_g, opt_d = self.optimizers()
+        data, labels = batch if isinstance(batch, (tuple, list)) else (batch, None)
         if self.channels_last:
-            batch = batch.contiguous(memory_format=torch.channels_last)
+            data = data.contiguous(memory_format=torch.channels_last)
         self.rng.manual_seed(step_key(self.seed, NOISE_STREAM, self.global_rank, self.g_step))
         regularizers = self.regularizers()
+        minibatches = data.chunk(self.n_critic)
+        label_batches = (
+            labels.chunk(self.n_critic) if labels is not None else [None] * len(minibatches)
+        )
 
         self.toggle_optimizer(opt_d)
-        for real in batch.chunk(self.n_critic):
+        for real, y in zip(minibatches, label_batches):
             with torch.no_grad():
-                fake = self.generator(self.noise(len(real)))
-            d_real, d_fake = self.discriminator(real), self.discriminator(fake)
+                fake = self.generate(self.noise(len(real)), y)
+            critic = self.critic(y)
+            d_real, d_fake = critic(real), critic(fake)
             d_loss = self.objective.d_loss(d_real, d_fake)
-            penalties = {r.name: r.critic_penalty(self, real, fake) for r in regularizers}
+            penalties = {
+                r.name: r.critic_penalty(critic, real, fake, self.rng) for r in regularizers
+            }
             total = d_loss + sum(r.weight * penalties[r.name] for r in regularizers)
             opt_d.zero_grad()
             self.manual_backward(total)
@@ -121,7 +162,7 @@ class AdversarialFamily(pl.LightningModule):
         self.untoggle_optimizer(opt_d)
 
         self.toggle_optimizer(opt_g)
-        g_loss = self.objective.g_loss(self.discriminator(self.generator(self.noise(len(real)))))
+        g_loss = self.objective.g_loss(critic(self.generate(self.noise(len(real)), y)))
         opt_g.zero_grad()
         self.manual_backward(g_loss)
         opt_g.step()
@@ -133,6 +174,9 @@ class AdversarialFamily(pl.LightningModule):
         metrics = {"train/d_loss": total, "train/g_loss": g_loss}
         metrics |= {f"train/{k}": v for k, v in penalties.items()}
         metrics |= self.critic_metrics(d_real.detach(), d_fake.detach(), d_loss.detach())
+        for cb in self.trainer.callbacks:  # callbacks that report a train/ value (noise level ...)
+            if hasattr(cb, "train_metrics"):
+                metrics |= {k: torch.tensor(v) for k, v in cb.train_metrics().items()}
         self.last_metrics = {k: v.detach() for k, v in metrics.items()}
         if self.g_step % self.trainer.log_every_n_steps == 0:  # the logger writes only these
             self.log_dict(self.last_metrics, on_step=True, on_epoch=False)
@@ -145,6 +189,7 @@ class AdversarialFamily(pl.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["ganexp"] = {
             "g_step": self.g_step,
+            "num_classes": self.num_classes,
             "config": self.run_config,
             "overrides": self.overrides,
         }

@@ -24,3 +24,15 @@ OBJECTIVES: dict[str, Objective] = {
     "lsgan": Objective(A.d_least_squares, A.g_least_squares),
     "wgan": Objective(A.critic_wasserstein, A.g_wasserstein),
 }
+OBJECTIVE_NAMES = (*OBJECTIVES, "fgan")
+
+
+def make_objective(
+    name: str, divergence: str | None = None, g_objective: str | None = None
+) -> Objective:
+    """The objective called `name`; `fgan` plays the f-divergence `divergence` (losses/fdivergence.py)."""
+    if name == "fgan":
+        from ganexp.losses.fdivergence import f_objective
+
+        return f_objective(divergence or "kl", g_objective or "bound")
+    return OBJECTIVES[name]

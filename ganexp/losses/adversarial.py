@@ -7,6 +7,7 @@ here ever takes the log of a sigmoid. Every function returns a scalar to *minimi
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -71,7 +72,11 @@ def g_wasserstein(fake: Tensor) -> Tensor:
 
 
 def gradient_penalty(
-    critic: torch.nn.Module, real: Tensor, fake: Tensor, eps: Tensor, one_sided: bool = False
+    critic: Callable[[Tensor], Tensor],
+    real: Tensor,
+    fake: Tensor,
+    eps: Tensor,
+    one_sided: bool = False,
 ) -> Tensor:
     """WGAN-GP penalty E[(||grad D(x^)||_2 - 1)^2] with x^ = eps x + (1 - eps) x~.
 
@@ -84,3 +89,11 @@ def gradient_penalty(
     (grad,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
     excess = grad.flatten(1).norm(dim=1) - 1
     return ((excess.clamp(min=0) if one_sided else excess) ** 2).mean()
+
+
+def r1_penalty(critic: Callable[[Tensor], Tensor], real: Tensor) -> Tensor:
+    """R1 (Mescheder et al. 2018): E_{x ~ p_data}[||grad_x D(x)||_2^2], the critic's gradient on
+    the real data only. The graph is kept so the penalty enters the critic's own backward pass."""
+    real = real.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(real).sum(), real, create_graph=True)
+    return grad.flatten(1).pow(2).sum(1).mean()

@@ -44,16 +44,23 @@ class Evaluator:
             )
 
     @torch.no_grad()
-    def samples(self, module) -> torch.Tensor:
-        """`num_samples` generated samples from noise that is the same at every evaluation."""
+    def samples(self, module) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """`num_samples` generated samples from noise that is the same at every evaluation, and
+        the labels they were asked for (every class in turn; None unless conditional)."""
         gen = torch.Generator(device=module.device)
         gen.manual_seed(step_key(self.seed, EVAL_STREAM, 0, 0))
-        sizes = [500] * (self.num_samples // 500) + [self.num_samples % 500]
-        return torch.cat([module.sample(n, gen).float().cpu() for n in sizes if n])
+        labels = module.balanced_labels(self.num_samples)
+        parts = []
+        for start in range(0, self.num_samples, 500):
+            y = None if labels is None else labels[start : start + 500]
+            parts.append(module.sample(min(500, self.num_samples - start), gen, y).float().cpu())
+        return torch.cat(parts), None if labels is None else labels.cpu()
 
     def __call__(self, module) -> dict[str, float]:
-        fake = self.samples(module)
+        fake, labels = self.samples(module)
         metrics = self.dm.exact_metrics(fake)
+        if labels is not None and hasattr(self.dm, "label_accuracy"):
+            metrics["val/label_accuracy"] = self.dm.label_accuracy(fake, labels)
         if self.images is not None:
-            metrics |= self.images(fake)
+            metrics |= self.images(fake, labels)
         return metrics

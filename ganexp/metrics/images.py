@@ -92,20 +92,22 @@ class ImageMetrics:
         self._real_done = False
 
     @torch.no_grad()
-    def __call__(self, fake: Tensor) -> dict[str, float]:
+    def __call__(self, fake: Tensor, labels: Tensor | None = None) -> dict[str, float]:
+        """The metrics of `fake`; with the `labels` a conditional generator was asked for, also
+        `val/label_accuracy`, the fraction the classifier puts in the requested class."""
         out = dict(self.info)
         # KID draws its subsets from the global RNG: seed it here, so a sample set always gets the
         # same KID (a resumed run included) and training's own RNG state is left as it was
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)
             if self.classifier is not None:
-                out |= self._classifier_metrics(fake)
+                out |= self._classifier_metrics(fake, labels)
             if self.inception is not None:
                 out |= self._inception_metrics(fake)
         self._real_done = True
         return out
 
-    def _classifier_metrics(self, fake: Tensor) -> dict[str, float]:
+    def _classifier_metrics(self, fake: Tensor, labels: Tensor | None) -> dict[str, float]:
         for metric in (self.fid_c, self.kid_c):
             if not self._real_done:
                 for chunk in self.real.split(500):
@@ -118,7 +120,13 @@ class ImageMetrics:
         classes = torch.cat([self.classifier(c).argmax(1) for c in fake.split(500)])
         hist = torch.bincount(classes, minlength=len(self.data_classes)).double() / len(classes)
         feats = Features(self.classifier)
+        accuracy = (
+            {}
+            if labels is None
+            else {"val/label_accuracy": (classes == labels).double().mean().item()}
+        )
         return {
+            **accuracy,
             "val/fid_classifier": self.fid_c.compute().item(),
             "val/kid_classifier": kid_mean.item(),
             "val/classes_covered": int((hist >= 0.1 * self.data_classes).sum()),

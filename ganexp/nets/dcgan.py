@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
-from ganexp.nets.norm import norm2d
+from ganexp.nets.norm import norm2d, with_spectral_norm
 
 
 def _depth(size: int) -> int:
@@ -68,7 +68,7 @@ class DCGANDiscriminator(nn.Module):
         layers: list[nn.Module] = [nn.Conv2d(channels, ch, 4, 2, 1), nn.LeakyReLU(0.2, True)]
         for _ in range(depth - 1):
             layers += [
-                nn.Conv2d(ch, ch * 2, 4, 2, 1, bias=norm == "none"),
+                nn.Conv2d(ch, ch * 2, 4, 2, 1, bias=norm in ("none", "spectral")),
                 norm2d(norm, ch * 2),
                 nn.LeakyReLU(0.2, True),
             ]
@@ -76,6 +76,8 @@ class DCGANDiscriminator(nn.Module):
         layers += [nn.Conv2d(ch, 1, 4, 1, 0), nn.Flatten(0)]
         self.net = nn.Sequential(*layers)
         init_dcgan(self)
+        if norm == "spectral":
+            with_spectral_norm(self)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
-from ganexp.nets.norm import norm1d
+from ganexp.nets.norm import norm1d, with_spectral_norm
 
 
 class MLPGenerator(nn.Module):
@@ -42,6 +42,8 @@ class MLPDiscriminator(nn.Module):
             width = h
         layers.append(nn.Linear(width, 1))
         self.net = nn.Sequential(*layers)
+        if norm == "spectral":
+            with_spectral_norm(self)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x).squeeze(-1)

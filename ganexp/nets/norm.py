@@ -1,10 +1,21 @@
-"""Normalisation layers by name. Gradient penalties are per sample, so their critics use `layer` or `none`."""
+"""Normalisation by name. Gradient penalties are per sample, so their critics use `layer`, `none`
+or `spectral`. `spectral` (Miyato et al. 2018) adds no layer: it divides every weight by its largest
+singular value, estimated by one power iteration per forward pass (`spectral_norm`)."""
 
 from __future__ import annotations
 
 from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
 
-NORMS = ("batch", "layer", "none")
+NORMS = ("batch", "layer", "none", "spectral")
+
+
+def with_spectral_norm(net: nn.Module) -> nn.Module:
+    """`net` with every linear and convolution weight spectrally normalised (in place)."""
+    for m in list(net.modules()):
+        if isinstance(m, (nn.Linear, nn.Conv2d)):
+            spectral_norm(m)
+    return net
 
 
 def norm1d(name: str, width: int) -> nn.Module:

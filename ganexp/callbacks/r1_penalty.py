@@ -1,0 +1,25 @@
+"""R1 regularisation, a critic penalty beside WGAN-GP's: (gamma / 2) E_data ||grad D(x)||^2,
+added to the critic's own loss (one backward, DDP-safe), logged as `train/r1` (unweighted)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytorch_lightning as pl
+import torch
+from torch import Tensor
+
+from ganexp.losses.adversarial import r1_penalty
+
+
+class R1Penalty(pl.Callback):
+    name = "r1"
+
+    def __init__(self, gamma: float = 10.0):
+        self.gamma = gamma
+        self.weight = gamma / 2
+
+    def critic_penalty(
+        self, critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, rng: torch.Generator
+    ) -> Tensor:
+        return r1_penalty(critic, real)

@@ -1,0 +1,32 @@
+"""The parametric generator of the seeds' p(x; theta): x = mu + sigma * z, z ~ N(0, I).
+
+Two learnable parameters per data dimension (mu and log sigma), so what a divergence makes the
+generator do (cover both modes, or pick one) can be read off the parameters and compared with the
+Gaussian that minimises the divergence exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+
+
+class GaussianGenerator(nn.Module):
+    def __init__(self, z_dim: int, shape: Sequence[int], mu: float = 0.0, sigma: float = 1.0):
+        super().__init__()
+        self.shape = tuple(shape)
+        dim = math.prod(self.shape)
+        if z_dim != dim:
+            raise ValueError(f"model.z_dim={z_dim}: x = mu + sigma * z needs z_dim = {dim}")
+        self.mu = nn.Parameter(torch.full((dim,), float(mu)))
+        self.log_sigma = nn.Parameter(torch.full((dim,), math.log(sigma)))
+
+    @property
+    def sigma(self) -> Tensor:
+        return self.log_sigma.exp()
+
+    def forward(self, z: Tensor) -> Tensor:
+        return (self.mu + self.sigma * z).view(-1, *self.shape)

@@ -35,6 +35,10 @@ def build_nets(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | None)
     """Generator and discriminator for data of `shape`; G(z, y) and D(x, y) with
     `model.conditional=true` (labels in [0, num_classes))."""
     norm = resolve_d_norm(cfg)
+    if cfg.loss.get("encoder"):  # a VAE: the discriminator's net outputs mu and log sigma^2
+        return build(cfg.model.generator, shape=shape), build(
+            cfg.model.discriminator, shape=shape, norm=norm, out_features=2 * cfg.model.z_dim
+        )
     if not cfg.model.get("conditional"):
         return build(cfg.model.generator, shape=shape), build(
             cfg.model.discriminator, shape=shape, norm=norm
@@ -61,7 +65,9 @@ def build_family(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | Non
         if not has_gradient_penalty(cfg):  # compiled graphs have no double backward
             discriminator.compile()
     family = get_class(cfg.loss.family._target_)  # nets are objects: no config conversion
+    options = {k: v for k, v in cfg.loss.family.items() if k != "_target_"}  # the family's own
     return family(
+        **options,
         generator=generator,
         discriminator=discriminator,
         objective=make_objective(

@@ -119,6 +119,8 @@ def validate(cfg: DictConfig) -> None:
         raise ConfigError(
             f"dataset.image_size={data.image_size}: model={m.name} allows {list(m.image_sizes)}"
         )
+    if loss.objective == "elbo":
+        validate_vae(cfg)
     conditional = m.get("conditional", False)
     if not isinstance(conditional, bool):
         raise ConfigError(f"model.conditional={conditional}: allowed values are [true, false]")
@@ -148,6 +150,23 @@ def validate(cfg: DictConfig) -> None:
             "momentum-based optimizers make weight-clipped critics unstable; optimizer=rmsprop is "
             "its choice",
             stacklevel=2,
+        )
+
+
+def validate_vae(cfg: DictConfig) -> None:
+    """The VAE's prior is N(0, I), it has no discriminator to penalise, and no labels."""
+    _positive(cfg.loss.family.decoder_std, "loss.family.decoder_std")
+    if cfg.model.prior != "normal":
+        raise ConfigError(
+            f"model.prior={cfg.model.prior} with loss=vae: allowed values are [normal]"
+        )
+    if cfg.model.get("conditional"):
+        raise ConfigError("model.conditional=true with loss=vae: allowed values are [false]")
+    others = [name for name in cfg.get("callbacks", {}) if name != "ema"]
+    if others:
+        raise ConfigError(
+            f"callbacks={others} with loss=vae act on a discriminator the VAE does not have; "
+            "allowed values are [ema]"
         )
 
 

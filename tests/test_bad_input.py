@@ -36,6 +36,9 @@ CASES = [
     ),
     (["model=gaussian", "dataset=gauss1d", "+model.conditional=true"], ["model=gaussian", "mlp"]),
     (["model.conditional=yes"], ["model.conditional=yes", "true", "false"]),
+    (["loss=vae", "model.prior=uniform"], ["model.prior=uniform", "loss=vae", "normal"]),
+    (["loss=vae", "callbacks=r1"], ["callbacks=['r1']", "loss=vae", "ema"]),
+    (["loss=vae", "loss.family.decoder_std=0"], ["loss.family.decoder_std=0", "> 0"]),
 ]
 
 

@@ -24,13 +24,16 @@ OBJECTIVES: dict[str, Objective] = {
     "lsgan": Objective(A.d_least_squares, A.g_least_squares),
     "wgan": Objective(A.critic_wasserstein, A.g_wasserstein),
 }
-OBJECTIVE_NAMES = (*OBJECTIVES, "fgan")
+OBJECTIVE_NAMES = (*OBJECTIVES, "fgan", "elbo")
 
 
 def make_objective(
     name: str, divergence: str | None = None, g_objective: str | None = None
-) -> Objective:
-    """The objective called `name`; `fgan` plays the f-divergence `divergence` (losses/fdivergence.py)."""
+) -> Objective | None:
+    """The objective called `name`; `fgan` plays the f-divergence `divergence` (losses/fdivergence.py);
+    `elbo` is the VAE's, which is not a game (None: losses/vae.py, used by its family)."""
+    if name == "elbo":
+        return None
     if name == "fgan":
         from ganexp.losses.fdivergence import f_objective
 

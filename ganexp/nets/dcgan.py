@@ -61,7 +61,9 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-    def __init__(self, shape: Sequence[int], width: int = 64, norm: str = "batch"):
+    def __init__(
+        self, shape: Sequence[int], width: int = 64, norm: str = "batch", out_features: int = 1
+    ):
         super().__init__()
         channels, depth = shape[0], _depth(shape[-1])
         ch = width
@@ -73,7 +75,8 @@ class DCGANDiscriminator(nn.Module):
                 nn.LeakyReLU(0.2, True),
             ]
             ch *= 2
-        layers += [nn.Conv2d(ch, 1, 4, 1, 0), nn.Flatten(0)]
+        # one logit per image (or `out_features` outputs, as a VAE's encoder)
+        layers += [nn.Conv2d(ch, out_features, 4, 1, 0), nn.Flatten(0 if out_features == 1 else 1)]
         self.net = nn.Sequential(*layers)
         init_dcgan(self)
         if norm == "spectral":

@@ -31,19 +31,24 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    """Flattened data -> hidden LeakyReLU(0.2) layers -> one logit per sample."""
+    """Flattened data -> hidden LeakyReLU(0.2) layers -> one logit per sample (or `out_features`
+    outputs, as a VAE's encoder)."""
 
-    def __init__(self, shape: Sequence[int], hidden: Sequence[int], norm: str):
+    def __init__(
+        self, shape: Sequence[int], hidden: Sequence[int], norm: str, out_features: int = 1
+    ):
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]
         width = math.prod(shape)
         for h in hidden:
             layers += [nn.Linear(width, h), norm1d(norm, h), nn.LeakyReLU(0.2)]
             width = h
-        layers.append(nn.Linear(width, 1))
+        layers.append(nn.Linear(width, out_features))
         self.net = nn.Sequential(*layers)
+        self.out_features = out_features
         if norm == "spectral":
             with_spectral_norm(self)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.net(x).squeeze(-1)
+        out = self.net(x)
+        return out.squeeze(-1) if self.out_features == 1 else out

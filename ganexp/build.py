@@ -64,8 +64,9 @@ def build_family(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | Non
         generator.compile()  # in place: parameter names and checkpoints stay the same
         if not has_gradient_penalty(cfg):  # compiled graphs have no double backward
             discriminator.compile()
-    family = get_class(cfg.loss.family._target_)  # nets are objects: no config conversion
-    options = {k: v for k, v in cfg.loss.family.items() if k != "_target_"}  # the family's own
+    node = cfg.model.get("family") or cfg.loss.family  # a model may bring its own (LAPGAN)
+    family = get_class(node._target_)  # nets are objects: no config conversion
+    options = {k: v for k, v in node.items() if k != "_target_"}  # the family's own settings
     return family(
         **options,
         generator=generator,
@@ -74,7 +75,7 @@ def build_family(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | Non
             cfg.loss.objective, cfg.loss.get("divergence"), cfg.loss.get("g_objective")
         ),
         n_critic=cfg.loss.n_critic,
-        z_dim=cfg.model.z_dim,
+        z_dim=getattr(generator, "noise_dim", cfg.model.z_dim),
         prior=cfg.model.prior,
         optimizer=cfg.optimizer,
         seed=cfg.train.seed,

@@ -121,6 +121,8 @@ def validate(cfg: DictConfig) -> None:
         )
     if loss.objective == "elbo":
         validate_vae(cfg)
+    if m.name == "lapgan":
+        validate_lapgan(cfg)
     conditional = m.get("conditional", False)
     if not isinstance(conditional, bool):
         raise ConfigError(f"model.conditional={conditional}: allowed values are [true, false]")
@@ -168,6 +170,27 @@ def validate_vae(cfg: DictConfig) -> None:
             f"callbacks={others} with loss=vae act on a discriminator the VAE does not have; "
             "allowed values are [ema]"
         )
+
+
+def validate_lapgan(cfg: DictConfig) -> None:
+    """LAPGAN's levels must end at a DCGAN size; its family plays each level's game itself, so
+    it takes the plain adversarial objectives (weight clipping included), not the penalties."""
+    levels, size = cfg.model.levels, cfg.dataset.get("image_size")
+    if not isinstance(levels, int) or levels < 1:
+        raise ConfigError(f"model.levels={levels}: must be an integer >= 1")
+    if size is not None and size / 2 ** (levels - 1) not in (8, 16, 32, 64):
+        raise ConfigError(
+            f"model.levels={levels} at dataset.image_size={size}: the coarsest level would be "
+            f"{size / 2 ** (levels - 1):g} px; allowed coarsest sizes are 8, 16, 32, 64"
+        )
+    unsupported = [name for name in cfg.get("callbacks", {}) if name != "ema"]
+    if has_gradient_penalty(cfg) or unsupported or cfg.loss.objective == "elbo":
+        raise ConfigError(
+            f"model=lapgan with loss={cfg.loss.name} callbacks={unsupported}: allowed losses are "
+            "[gan, ns, hinge, lsgan, wgan, fgan] and callbacks [ema]"
+        )
+    if cfg.model.get("conditional"):
+        raise ConfigError("model.conditional=true with model=lapgan: allowed values are [false]")
 
 
 def validate_callbacks(callbacks: DictConfig) -> None:

@@ -39,6 +39,8 @@ CASES = [
     (["loss=vae", "model.prior=uniform"], ["model.prior=uniform", "loss=vae", "normal"]),
     (["loss=vae", "callbacks=r1"], ["callbacks=['r1']", "loss=vae", "ema"]),
     (["loss=vae", "loss.family.decoder_std=0"], ["loss.family.decoder_std=0", "> 0"]),
+    (["model=lapgan", "model.levels=3"], ["model.levels=3", "dataset.image_size=16", "8, 16"]),
+    (["model=lapgan", "loss=wgan_gp"], ["model=lapgan", "loss=wgan_gp", "hinge"]),
 ]
 
 

@@ -81,8 +81,8 @@ def test_help_lists_every_group():
     ).stdout
     for line in [
         "callbacks: ema, instance_noise, r1",
-        "loss: fgan, gan, hinge, lsgan, ns, wgan, wgan_gp",
-        "model: dcgan, gaussian, mlp",
+        "loss: fgan, gan, hinge, lsgan, ns, vae, wgan, wgan_gp",
+        "model: dcgan, gaussian, lapgan, mlp",
         "optimizer: adam",
     ]:
         assert line in out

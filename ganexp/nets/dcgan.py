@@ -16,9 +16,9 @@ from ganexp.nets.norm import norm2d, with_spectral_norm
 
 
 def _depth(size: int) -> int:
-    """Number of stride-2 layers between 4x4 and `size` px (16, 32 or 64)."""
-    if size not in (16, 32, 64):
-        raise ValueError(f"DCGAN image size {size}: allowed values are 16, 32, 64")
+    """Number of stride-2 layers between 4x4 and `size` px (8, 16, 32 or 64)."""
+    if size not in (8, 16, 32, 64):
+        raise ValueError(f"DCGAN image size {size}: allowed values are 8, 16, 32, 64")
     return int(math.log2(size // 4))
 
 

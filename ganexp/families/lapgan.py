@@ -1,0 +1,77 @@
+"""LAPGAN (Denton et al. 2015): one generator / discriminator pair per pyramid level.
+
+Every level is trained on real pyramids: level 0 plays the game on the coarsest real images,
+level k generates the residual h_k from the *real* upsampled coarser image l_k, and its
+discriminator judges (l_k, l_k + h_k) against (l_k, I_k). The levels share no parameter, so the
+sum of their losses, stepped by one optimizer per side, trains each pair on its own game (Adam and
+RMSProp are per parameter). Samples run through the whole pyramid (nets/lapgan.py).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from ganexp.data.stream import step_key
+from ganexp.families.base import NOISE_STREAM, AdversarialFamily
+from ganexp.nets.lapgan import downsample, upsample
+
+
+class LAPGAN(AdversarialFamily):
+    """Logs `train/d_loss`, `train/g_loss` (sums over levels) and `train/d_loss_level{k}`."""
+
+    def real_levels(self, image: Tensor) -> list[tuple[Tensor | None, Tensor]]:
+        """(condition, real input of D) per level: (None, I_0), then (l_k, I_k)."""
+        images = [image]
+        for _ in self.generator.sizes[1:]:
+            images.insert(0, downsample(images[0]))
+        return [(None, images[0])] + [(upsample(c), f) for c, f in zip(images, images[1:])]
+
+    def judge(self, k: int, condition: Tensor | None, image: Tensor) -> Tensor:
+        critic = self.discriminator.levels[k]
+        return critic(image) if condition is None else critic(torch.cat([condition, image], 1))
+
+    def fake(self, k: int, condition: Tensor | None, noise: Tensor) -> Tensor:
+        """Level k's generated image: G_0(z_0), or l_k + G_k(noise, l_k)."""
+        level = self.generator.levels[k]
+        return level(noise) if condition is None else condition + level(noise, condition)
+
+    def training_step(self, batch: Tensor, batch_idx: int) -> None:
+        opt_g, opt_d = self.optimizers()
+        self.rng.manual_seed(step_key(self.seed, NOISE_STREAM, self.global_rank, self.g_step))
+
+        self.toggle_optimizer(opt_d)
+        for real in batch.chunk(self.n_critic):
+            levels = self.real_levels(real)
+            noise = self.generator.split(self.noise(len(real)))
+            d_losses = []
+            for k, ((condition, image), z) in enumerate(zip(levels, noise)):
+                with torch.no_grad():
+                    fake = self.fake(k, condition, z)
+                d_real, d_fake = self.judge(k, condition, image), self.judge(k, condition, fake)
+                d_losses.append(self.objective.d_loss(d_real, d_fake))
+            d_loss = sum(d_losses)
+            opt_d.zero_grad()
+            self.manual_backward(d_loss)
+            opt_d.step()
+        self.untoggle_optimizer(opt_d)
+
+        self.toggle_optimizer(opt_g)
+        noise = self.generator.split(self.noise(len(real)))
+        g_loss = sum(
+            self.objective.g_loss(self.judge(k, condition, self.fake(k, condition, z)))
+            for k, ((condition, _), z) in enumerate(zip(levels, noise))
+        )
+        opt_g.zero_grad()
+        self.manual_backward(g_loss)
+        opt_g.step()
+        self.untoggle_optimizer(opt_g)
+
+        self.g_step += 1
+        for scheduler in self.schedulers():
+            scheduler.step()
+        metrics = {"train/d_loss": d_loss, "train/g_loss": g_loss}
+        metrics |= {f"train/d_loss_level{k}": loss for k, loss in enumerate(d_losses)}
+        self.last_metrics = {k: v.detach() for k, v in metrics.items()}
+        if self.g_step % self.trainer.log_every_n_steps == 0:
+            self.log_dict(self.last_metrics, on_step=True, on_epoch=False)

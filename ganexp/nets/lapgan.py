@@ -1,0 +1,110 @@
+"""LAPGAN (Denton et al. 2015; THEORY.md section 6): a Laplacian pyramid of generators.
+
+Level 0 generates a small image from noise (a DCGAN at the coarsest size). Each finer level k
+takes the upsampled coarser image l_k and a noise plane and generates the high-frequency residual
+h_k; the image is l_k + h_k. Level k's discriminator judges the pair (l_k, l_k + h) against real
+pyramid pairs. Sampling runs coarse to fine through every level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ganexp.nets.dcgan import DCGANDiscriminator, DCGANGenerator, init_dcgan
+
+
+def downsample(x: Tensor) -> Tensor:
+    """Half the resolution: the mean of each 2x2 block."""
+    return F.avg_pool2d(x, 2)
+
+
+def upsample(x: Tensor) -> Tensor:
+    """Twice the resolution, bilinear."""
+    return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+
+
+def laplacian_pyramid(image: Tensor, levels: int) -> list[Tensor]:
+    """[I_0, h_1, ..., h_{levels-1}]: the coarsest image, then each finer level's residual
+    h_k = I_k - upsample(I_{k-1}), where I_{k-1} = downsample(I_k)."""
+    images = [image]
+    for _ in range(levels - 1):
+        images.insert(0, downsample(images[0]))
+    return [images[0]] + [fine - upsample(coarse) for coarse, fine in zip(images, images[1:])]
+
+
+def reconstruct(pyramid: Sequence[Tensor]) -> Tensor:
+    """The image a pyramid describes: I_k = upsample(I_{k-1}) + h_k, from I_0 up."""
+    image = pyramid[0]
+    for residual in pyramid[1:]:
+        image = upsample(image) + residual
+    return image
+
+
+def level_sizes(size: int, levels: int) -> list[int]:
+    """Image sizes from the coarsest level to the finest (`size`)."""
+    return [size // 2 ** (levels - 1 - k) for k in range(levels)]
+
+
+class ResidualGenerator(nn.Module):
+    """G_k(noise plane, l_k) -> h_k: three 3x3 convolutions over [l_k, noise], linear output."""
+
+    def __init__(self, channels: int, width: int = 64):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(channels + 1, width, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(True),
+            nn.Conv2d(width, width, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(True),
+            nn.Conv2d(width, channels, 3, 1, 1),
+        )
+        init_dcgan(self)
+
+    def forward(self, noise: Tensor, coarse: Tensor) -> Tensor:
+        return self.net(torch.cat([coarse, noise], dim=1))
+
+
+class PyramidGenerator(nn.Module):
+    """All levels' generators; `forward(z)` samples through the pyramid. z holds the coarsest
+    level's `z_dim` values, then one noise plane per finer level (`noise_dim` values in all)."""
+
+    def __init__(self, z_dim: int, shape: Sequence[int], levels: int = 3, width: int = 32):
+        super().__init__()
+        channels, self.sizes = shape[0], level_sizes(shape[-1], levels)
+        self.z_dim = z_dim
+        coarsest = (channels, self.sizes[0], self.sizes[0])
+        self.levels = nn.ModuleList(
+            [DCGANGenerator(z_dim, coarsest, width)]
+            + [ResidualGenerator(channels, 2 * width) for _ in self.sizes[1:]]
+        )
+        self.noise_dim = z_dim + sum(s * s for s in self.sizes[1:])
+
+    def split(self, z: Tensor) -> list[Tensor]:
+        """z -> [z_0, noise plane of level 1, ...]."""
+        parts = z.split([self.z_dim] + [s * s for s in self.sizes[1:]], dim=1)
+        return [parts[0]] + [p.view(-1, 1, s, s) for p, s in zip(parts[1:], self.sizes[1:])]
+
+    def forward(self, z: Tensor) -> Tensor:
+        noise = self.split(z)
+        image = self.levels[0](noise[0])
+        for level, plane in zip(self.levels[1:], noise[1:]):
+            coarse = upsample(image)
+            image = coarse + level(plane, coarse)
+        return image
+
+
+class PyramidDiscriminator(nn.Module):
+    """All levels' discriminators: level 0 judges small images, level k the pair (l_k, image)."""
+
+    def __init__(self, shape: Sequence[int], levels: int = 3, width: int = 32, norm: str = "batch"):
+        super().__init__()
+        channels, sizes = shape[0], level_sizes(shape[-1], levels)
+        self.levels = nn.ModuleList(
+            [DCGANDiscriminator((channels, sizes[0], sizes[0]), width, norm)]
+            + [DCGANDiscriminator((2 * channels, s, s), width, norm) for s in sizes[1:]]
+        )

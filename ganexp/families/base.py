@@ -168,12 +168,16 @@ class AdversarialFamily(pl.LightningModule):
         opt_g.step()
         self.untoggle_optimizer(opt_g)
 
-        self.g_step += 1
-        for scheduler in self.schedulers():
-            scheduler.step()
         metrics = {"train/d_loss": total, "train/g_loss": g_loss}
         metrics |= {f"train/{k}": v for k, v in penalties.items()}
         metrics |= self.critic_metrics(d_real.detach(), d_fake.detach(), d_loss.detach())
+        self.end_step(metrics)
+
+    def end_step(self, metrics: dict[str, Tensor]) -> None:
+        """After a whole generator step: count it, step the schedulers, keep its metrics."""
+        self.g_step += 1
+        for scheduler in self.schedulers():
+            scheduler.step()
         for cb in self.trainer.callbacks:  # callbacks that report a train/ value (noise level ...)
             if hasattr(cb, "train_metrics"):
                 metrics |= {k: torch.tensor(v) for k, v in cb.train_metrics().items()}

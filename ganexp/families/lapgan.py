@@ -67,11 +67,6 @@ class LAPGAN(AdversarialFamily):
         opt_g.step()
         self.untoggle_optimizer(opt_g)
 
-        self.g_step += 1
-        for scheduler in self.schedulers():
-            scheduler.step()
         metrics = {"train/d_loss": d_loss, "train/g_loss": g_loss}
         metrics |= {f"train/d_loss_level{k}": loss for k, loss in enumerate(d_losses)}
-        self.last_metrics = {k: v.detach() for k, v in metrics.items()}
-        if self.g_step % self.trainer.log_every_n_steps == 0:
-            self.log_dict(self.last_metrics, on_step=True, on_epoch=False)
+        self.end_step(metrics)

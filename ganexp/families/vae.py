@@ -48,10 +48,5 @@ class VAE(AdversarialFamily):
         opt_decoder.step()
         opt_encoder.step()
 
-        self.g_step += 1
-        for scheduler in self.schedulers():
-            scheduler.step()
         metrics = {"train/elbo": -loss, "train/recon": recon.mean(), "train/kl": kl.mean()}
-        self.last_metrics = {k: v.detach() for k, v in metrics.items()}
-        if self.g_step % self.trainer.log_every_n_steps == 0:
-            self.log_dict(self.last_metrics, on_step=True, on_epoch=False)
+        self.end_step(metrics)

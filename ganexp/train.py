@@ -76,6 +76,7 @@ def run(
         build_trainer,
     )
     from ganexp.callbacks.clock import StartupClock
+    from ganexp.families.base import to_floats
 
     run_dir.mkdir(parents=True, exist_ok=True)
     if rank_zero_only.rank == 0:  # DDP: the other ranks run this same function in their processes
@@ -102,7 +103,7 @@ def run(
     if not trainer.interrupted:  # a stop mid-step keeps the last whole-step checkpoint instead
         trainer.save_checkpoint(run_dir / "checkpoints" / "last.ckpt")
 
-    summary = {k: v.item() for k, v in module.last_metrics.items()}
+    summary = to_floats(module.last_metrics)
     for cb in trainer.callbacks:
         summary |= getattr(cb, "results", {})
         if getattr(cb, "history", None):

@@ -1,10 +1,12 @@
 """What a user sees: the run directory, summary.json, sample pictures, load(), the W&B run, --help."""
 
+import csv
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from PIL import Image
 
@@ -73,6 +75,25 @@ def test_wandb_offline_run_records_the_critic_loss(fit, monkeypatch):
     for key in ["train/critic_loss", "train/w_estimate", "train/g_loss"]:
         assert key.encode() in records, key
     assert list(Path(s["run_dir"]).glob("wandb/offline-run-*/files/media/images/samples_*.png"))
+
+
+def test_train_metrics_reach_the_logger_every_n_generator_steps(fit):
+    s = fit(
+        [
+            "model=mlp",
+            "dataset=ring8",
+            "loss=wgan",
+            "train.g_steps=12",
+            "logger=csv",
+            "trainer.log_every_n_steps=4",
+        ]
+    )
+    (path,) = Path(s["run_dir"]).glob("csv/*/metrics.csv")
+    rows = [r for r in csv.DictReader(path.open()) if r.get("train/critic_loss")]
+    assert [int(r["step"]) for r in rows] == [4, 8, 12]  # generator steps, not optimizer steps
+    last = rows[-1]  # step 12 is the last step, whose metrics the summary also reports
+    for key in ["train/critic_loss", "train/w_estimate", "train/g_loss", "train/d_loss"]:
+        assert float(last[key]) == pytest.approx(s[key], rel=1e-6), key
 
 
 def test_help_lists_every_group():

@@ -7,8 +7,10 @@ Any ganexp override can be given. Both sides use the same nets (built from the c
 optimizers, objective, batch size, n_critic, data (drawn the same way) and gradient penalty or
 weight clipping. The plain loop is what one would write by hand: no logging, no callbacks, the
 critic frozen during the generator step. One generator step (with its n_critic critic steps) is
-the unit; each side runs `--warmup` steps, then `--repeats` blocks of `--steps` steps, and the
-median block is reported. With a gradient penalty the script also times one critic step with and
+the unit. Each side warms up for `--warmup` steps; then `--repeats` pairs of blocks of `--steps`
+steps alternate (a plain block, then a ganexp block, from inside the ganexp run), so that each
+ratio compares blocks timed side by side on a machine whose speed drifts; the median ratio and
+the median rates are reported. With a gradient penalty the script also times one critic step with and
 without the penalty. Evaluation, samples and checkpoints are pushed past the timed window (they
 are not per-step costs); logging stays as configured (`logger=...`, default none here).
 """
@@ -39,52 +41,11 @@ def device_of(cfg) -> torch.device:
     return torch.device("cuda" if wants_gpu else "cpu")
 
 
-def edges(warmup: int, steps: int, repeats: int) -> set[int]:
-    """Indices of the generator steps that start and end the timed blocks."""
-    return {warmup - 1 + i * steps for i in range(repeats + 1)}
-
-
 def clock(device: torch.device) -> float:
     """The time once the device has finished its queued work (a sync only at block edges)."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     return time.perf_counter()
-
-
-class StepClock(pl.Callback):
-    """Records the time at the end of every generator step (synchronised at block edges)."""
-
-    def __init__(self, block_edges: set[int]):
-        self.times: list[float] = []
-        self.block_edges = block_edges
-
-    def on_train_batch_end(self, trainer, module, *args) -> None:
-        at_edge = len(self.times) in self.block_edges
-        self.times.append(clock(module.device) if at_edge else time.perf_counter())
-
-
-def block_rates(times: list[float], warmup: int, steps: int, repeats: int) -> list[float]:
-    """Generator steps per second of each block of `steps` steps after `warmup` steps."""
-    edges = [times[warmup - 1 + i * steps] for i in range(repeats + 1)]
-    return [steps / (b - a) for a, b in zip(edges, edges[1:])]
-
-
-def ganexp_rates(overrides: list[str], warmup: int, steps: int, repeats: int) -> list[float]:
-    step_clock = StepClock(edges(warmup, steps, repeats))
-    settings = [
-        "logger=none",
-        "trainer.enable_progress_bar=false",
-        *overrides,
-        f"train.g_steps={warmup + steps * repeats}",
-        f"train.sample_every={FAR}",
-        f"train.checkpoint_every={FAR}",
-        f"eval.every_n_g_steps={FAR}",
-        "eval.num_samples=64",
-        "eval.inception=false",
-    ]
-    with tempfile.TemporaryDirectory() as run_dir:
-        train(settings, run_dir=run_dir, callbacks=[step_clock])
-    return block_rates(step_clock.times, warmup, steps, repeats)
 
 
 class PlainLoop:
@@ -148,12 +109,12 @@ class PlainLoop:
     def noise(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.z_dim, device=self.device)
 
-    def rates(self, warmup: int, steps: int, repeats: int) -> list[float]:
-        times, block_edges = [], edges(warmup, steps, repeats)
-        for i in range(warmup + steps * repeats):
+    def block_rate(self, steps: int) -> float:
+        """Generator steps per second over `steps` steps."""
+        start = clock(self.device)
+        for _ in range(steps):
             self.generator_step()
-            times.append(clock(self.device) if i in block_edges else time.perf_counter())
-        return block_rates(times, warmup, steps, repeats)
+        return steps / (clock(self.device) - start)
 
     def critic_step_seconds(self, penalty: bool, steps: int, repeats: int) -> float:
         """Median seconds of one critic step (with or without the penalty)."""
@@ -168,26 +129,70 @@ class PlainLoop:
         return statistics.median(blocks)
 
 
+class Interleaved(pl.Callback):
+    """Times ganexp in blocks of `steps` generator steps after `warmup`, and runs one block of the
+    plain loop before each, so every ganexp block has a plain block measured next to it (the
+    machine's speed drifts; adjacent blocks see the same machine)."""
+
+    def __init__(self, plain: PlainLoop, warmup: int, steps: int, repeats: int):
+        self.plain, self.warmup, self.steps, self.repeats = plain, warmup, steps, repeats
+        self.done, self.start = 0, 0.0
+        self.ours: list[float] = []
+        self.theirs: list[float] = []
+
+    def on_train_batch_end(self, trainer, module, *args) -> None:
+        self.done += 1
+        since = self.done - self.warmup
+        if since < 0 or since % self.steps:
+            return
+        if since:
+            self.ours.append(self.steps / (clock(module.device) - self.start))
+        if len(self.ours) < self.repeats:
+            self.theirs.append(self.plain.block_rate(self.steps))
+            self.start = clock(module.device)
+
+
+def interleaved_rates(
+    plain: PlainLoop, overrides: list[str], warmup: int, steps: int, repeats: int
+) -> tuple[list[float], list[float]]:
+    """(ganexp, plain) generator steps per second of `repeats` pairs of adjacent blocks."""
+    plain.block_rate(warmup)  # the plain loop's own warm-up
+    timer = Interleaved(plain, warmup, steps, repeats)
+    settings = [
+        "logger=none",
+        "trainer.enable_progress_bar=false",
+        *overrides,
+        f"train.g_steps={warmup + steps * repeats}",
+        f"train.sample_every={FAR}",
+        f"train.checkpoint_every={FAR}",
+        f"eval.every_n_g_steps={FAR}",
+        "eval.num_samples=64",
+        "eval.inception=false",
+    ]
+    with tempfile.TemporaryDirectory() as run_dir:
+        train(settings, run_dir=run_dir, callbacks=[timer])
+    return timer.ours, timer.theirs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--warmup", type=int, default=20, help="generator steps before timing")
     parser.add_argument("--steps", type=int, default=50, help="generator steps per timed block")
-    parser.add_argument("--repeats", type=int, default=5, help="timed blocks (median reported)")
+    parser.add_argument(
+        "--repeats", type=int, default=11, help="timed pairs of blocks (median reported)"
+    )
     args, overrides = parser.parse_known_args()
 
     plain = PlainLoop(overrides)
-    plain_rates = plain.rates(args.warmup, args.steps, args.repeats)
-    ours = ganexp_rates(overrides, args.warmup, args.steps, args.repeats)
-    plain_rates += PlainLoop(overrides).rates(args.warmup, args.steps, args.repeats)
-
-    p, g = statistics.median(plain_rates), statistics.median(ours)
+    ours, theirs = interleaved_rates(plain, overrides, args.warmup, args.steps, args.repeats)
+    ratio = statistics.median(g / p for g, p in zip(ours, theirs))
     print(
         f"config: {' '.join(overrides) or '(defaults)'}; device: {plain.device}; "
         f"torch threads: {torch.get_num_threads()}"
     )
-    print(f"plain PyTorch loop: {p:8.2f} generator steps/s (median of {len(plain_rates)} blocks)")
-    print(f"ganexp:             {g:8.2f} generator steps/s (median of {len(ours)} blocks)")
-    print(f"ratio ganexp / plain: {g / p:.3f}")
+    for name, rates in [("plain PyTorch loop", theirs), ("ganexp", ours)]:
+        print(f"{name + ':':19s} {statistics.median(rates):8.2f} generator steps/s (median block)")
+    print(f"ratio ganexp / plain: {ratio:.3f} (median of {len(ours)} adjacent pairs)")
     if plain.gp is not None:
         with_gp = plain.critic_step_seconds(True, args.steps, args.repeats)
         without = plain.critic_step_seconds(False, args.steps, args.repeats)

@@ -1,0 +1,24 @@
+"""The throughput benchmark runs end to end (it prints numbers; nothing here times anything)."""
+
+import re
+import subprocess
+import sys
+
+from ganexp.config import CONF_DIR
+
+SCRIPT = CONF_DIR.parent / "benchmarks" / "throughput.py"
+
+
+def test_throughput_script_prints_a_ratio_per_pair_of_blocks_and_the_penalty_cost():
+    args = ["model=mlp", "loss=wgan_gp", "dataset=ring8", "train.batch_size=16"]
+    out = subprocess.run(
+        [sys.executable, str(SCRIPT), *args, "--warmup", "2", "--steps", "3", "--repeats", "3"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    ratio = re.search(r"ratio ganexp / plain: ([\d.]+) \(median of 3 adjacent pairs\)", out.stdout)
+    assert ratio and float(ratio.group(1)) > 0, out.stdout
+    penalty = re.search(r"with the penalty, ([\d.]+) ms without; ratio ([\d.]+)", out.stdout)
+    assert penalty and float(penalty.group(2)) > 1, out.stdout  # the penalty adds work

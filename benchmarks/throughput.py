@@ -9,10 +9,10 @@ weight clipping. The plain loop is what one would write by hand: no logging, no 
 critic frozen during the generator step. One generator step (with its n_critic critic steps) is
 the unit. Each side warms up for `--warmup` steps; then `--repeats` pairs of blocks of `--steps`
 steps alternate (a plain block, then a ganexp block, from inside the ganexp run), so that each
-ratio compares blocks timed side by side on a machine whose speed drifts; the median ratio and
-the median rates are reported. With a gradient penalty the script also times one critic step with and
-without the penalty. Evaluation, samples and checkpoints are pushed past the timed window (they
-are not per-step costs); logging stays as configured (`logger=...`, default none here).
+ratio compares blocks timed side by side on a machine whose speed drifts; the median ratio and the
+median rates are reported. With a gradient penalty the script also times one critic step with and
+without the penalty. Evaluation, samples and checkpoints are pushed past the timed window (they are
+not per-step costs); logging stays as configured (`logger=...`, default none here).
 """
 
 from __future__ import annotations

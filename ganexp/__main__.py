@@ -6,7 +6,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, open_dict
 
-from ganexp.config import CONF_DIR, ConfigError
+from ganexp.config import CONF_DIR, ConfigError, check_group_lists
 
 PROGRESS = ("train/w_estimate", "train/js_estimate")
 
@@ -40,4 +40,8 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
+    try:
+        check_group_lists(sys.argv[1:])
+    except ConfigError as err:
+        sys.exit(f"ganexp: {err}")
     main()

@@ -24,6 +24,33 @@ def options(group: str) -> list[str]:
     return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
 
 
+def check_group_lists(args: list[str]) -> None:
+    """Every name in a list-valued group override (`callbacks=[ema,r1]`, or a sweep of such lists)
+    is one of the group's options. Hydra's own message for a list omits the options."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import ChoiceSweep
+    from hydra.errors import OverrideParseException
+
+    parser = OverridesParser.create()
+    for arg in (a for a in args if "=" in a and not a.startswith("-")):
+        try:
+            (override,) = parser.parse_overrides([arg])
+        except OverrideParseException:
+            continue  # Hydra reports malformed overrides itself
+        group = override.key_or_group
+        if override.package is not None or not (CONF_DIR / group).is_dir():
+            continue
+        value = override.value()
+        lists = value.list if isinstance(value, ChoiceSweep) else [value]
+        for names in (v for v in lists if isinstance(v, list)):
+            unknown = [n for n in names if n not in options(group)]
+            if unknown:
+                raise ConfigError(
+                    f"{group}={override.input_line.split('=', 1)[1]}: unknown {unknown}; "
+                    f"the options of '{group}' are {', '.join(options(group))}"
+                )
+
+
 def image_datasets() -> list[str]:
     from omegaconf import OmegaConf
 

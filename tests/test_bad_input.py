@@ -26,6 +26,8 @@ CASES = [
     (["loss=fgan", "loss.g_objective=max"], ["loss.g_objective=max", "bound", "ns"]),
     (["model=gaussian", "dataset=ring8"], ["model.z_dim=1", "dataset=ring8", "2"]),
     (["callbacks=foo"], ["callbacks/foo", "ema", "instance_noise", "r1"]),
+    (["callbacks=[ema,foo]"], ["callbacks=[ema,foo]", "'foo'", "ema, instance_noise, r1"]),
+    (["-m", "callbacks=[ema],[r1,x]"], ["callbacks=[ema],[r1,x]", "'x'", "instance_noise"]),
     (["callbacks=ema", "callbacks.ema.decay=1.5"], ["callbacks.ema.decay=1.5", "(0, 1)"]),
     (["callbacks=r1", "callbacks.r1.gamma=-1"], ["callbacks.r1.gamma=-1", ">= 0"]),
     (["callbacks=instance_noise", "callbacks.instance_noise.std=-0.1"], ["instance_noise.std"]),

@@ -40,15 +40,16 @@ def check_group_lists(args: list[str]) -> None:
         group = override.key_or_group
         if override.package is not None or not (CONF_DIR / group).is_dir():
             continue
-        value = override.value()
+        value, allowed = override.value(), options(group)
         lists = value.list if isinstance(value, ChoiceSweep) else [value]
-        for names in (v for v in lists if isinstance(v, list)):
-            unknown = [n for n in names if n not in options(group)]
-            if unknown:
-                raise ConfigError(
-                    f"{group}={override.input_line.split('=', 1)[1]}: unknown {unknown}; "
-                    f"the options of '{group}' are {', '.join(options(group))}"
-                )
+        unknown = [
+            n for names in lists if isinstance(names, list) for n in names if n not in allowed
+        ]
+        if unknown:
+            raise ConfigError(
+                f"{group}={override.input_line.split('=', 1)[1]}: unknown {unknown}; "
+                f"the options of '{group}' are {', '.join(allowed)}"
+            )
 
 
 def image_datasets() -> list[str]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from ganexp.config import CONF_DIR, validate, validate_data
+from ganexp.config import CONF_DIR, check_group_lists, validate, validate_data
 
 
 def compose(overrides: Sequence[str] = ()) -> DictConfig:
@@ -22,6 +22,7 @@ def compose(overrides: Sequence[str] = ()) -> DictConfig:
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
+    check_group_lists(overrides)
     if GlobalHydra.instance().is_initialized():
         return hydra_compose("config", overrides=list(overrides), return_hydra_config=True)
     with initialize_config_dir(str(CONF_DIR), version_base=None):

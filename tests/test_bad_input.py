@@ -64,3 +64,11 @@ def test_bad_config_stops_with_a_clear_message(tmp_path, overrides, words):
 def test_adam_with_weight_clipping_warns(fit):
     with pytest.warns(UserWarning, match="optimizer=adam with loss=wgan"):
         fit(["model=mlp", "dataset=ring8", "loss=wgan", "optimizer=adam", "train.g_steps=1"])
+
+
+def test_python_api_names_the_options_of_a_list_override():
+    from ganexp.config import ConfigError
+    from ganexp.train import compose
+
+    with pytest.raises(ConfigError, match=r"unknown \['foo'\]; the options of 'callbacks' are ema"):
+        compose(["loss=ns", "callbacks=[r1,foo]"])

@@ -14,7 +14,7 @@ from torch import Tensor
 
 from ganexp.data.stream import step_key
 from ganexp.families.base import NOISE_STREAM, AdversarialFamily
-from ganexp.nets.lapgan import downsample, upsample
+from ganexp.nets.lapgan import gaussian_pyramid, upsample
 
 
 class LAPGAN(AdversarialFamily):
@@ -22,9 +22,7 @@ class LAPGAN(AdversarialFamily):
 
     def real_levels(self, image: Tensor) -> list[tuple[Tensor | None, Tensor]]:
         """(condition, real input of D) per level: (None, I_0), then (l_k, I_k)."""
-        images = [image]
-        for _ in self.generator.sizes[1:]:
-            images.insert(0, downsample(images[0]))
+        images = gaussian_pyramid(image, len(self.generator.sizes))
         return [(None, images[0])] + [(upsample(c), f) for c, f in zip(images, images[1:])]
 
     def judge(self, k: int, condition: Tensor | None, image: Tensor) -> Tensor:

@@ -27,12 +27,18 @@ def upsample(x: Tensor) -> Tensor:
     return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
 
 
-def laplacian_pyramid(image: Tensor, levels: int) -> list[Tensor]:
-    """[I_0, h_1, ..., h_{levels-1}]: the coarsest image, then each finer level's residual
-    h_k = I_k - upsample(I_{k-1}), where I_{k-1} = downsample(I_k)."""
+def gaussian_pyramid(image: Tensor, levels: int) -> list[Tensor]:
+    """[I_0, ..., I_{levels-1} = image], coarsest first, each I_{k-1} = downsample(I_k)."""
     images = [image]
     for _ in range(levels - 1):
         images.insert(0, downsample(images[0]))
+    return images
+
+
+def laplacian_pyramid(image: Tensor, levels: int) -> list[Tensor]:
+    """[I_0, h_1, ..., h_{levels-1}]: the coarsest image, then each finer level's residual
+    h_k = I_k - upsample(I_{k-1})."""
+    images = gaussian_pyramid(image, levels)
     return [images[0]] + [fine - upsample(coarse) for coarse, fine in zip(images, images[1:])]
 
 

@@ -24,7 +24,7 @@ def build(node: DictConfig, **kwargs: Any) -> Any:
 def build_datamodule(cfg: DictConfig):
     return build(
         cfg.dataset.datamodule,
-        batch_size=cfg.train.batch_size,
+        batch_size=cfg.train.batch_size * cfg.model.get("pack", 1),  # packs of `pack` samples
         draws_per_step=cfg.loss.n_critic,
         seed=cfg.train.seed,
         labelled=bool(cfg.model.get("conditional")),
@@ -33,19 +33,20 @@ def build_datamodule(cfg: DictConfig):
 
 def build_nets(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | None):
     """Generator and discriminator for data of `shape`; G(z, y) and D(x, y) with
-    `model.conditional=true` (labels in [0, num_classes))."""
-    norm = resolve_d_norm(cfg)
+    `model.conditional=true` (labels in [0, num_classes)). With `model.pack=m` D takes m samples
+    (and their one-hot labels) joined along the first axis."""
+    norm, m = resolve_d_norm(cfg), cfg.model.get("pack", 1)
     if cfg.loss.get("encoder"):  # a VAE: the discriminator's net outputs mu and log sigma^2
         return build(cfg.model.generator, shape=shape), build(
             cfg.model.discriminator, shape=shape, norm=norm, out_features=2 * cfg.model.z_dim
         )
     if not cfg.model.get("conditional"):
         return build(cfg.model.generator, shape=shape), build(
-            cfg.model.discriminator, shape=shape, norm=norm
+            cfg.model.discriminator, shape=(m * shape[0], *shape[1:]), norm=norm
         )
     from ganexp.nets.conditional import ConditionalDiscriminator, ConditionalGenerator
 
-    embed, wider = cfg.model.embed_dim, (shape[0] + num_classes, *shape[1:])
+    embed, wider = cfg.model.embed_dim, (m * (shape[0] + num_classes), *shape[1:])
     generator = build(cfg.model.generator, shape=shape, z_dim=cfg.model.z_dim + embed)
     discriminator = build(cfg.model.discriminator, shape=wider, norm=norm)
     return (
@@ -83,6 +84,7 @@ def build_family(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | Non
         g_steps=cfg.train.g_steps,
         channels_last=bool(cfg.get("channels_last")),
         num_classes=num_classes if cfg.model.get("conditional") else None,
+        pack=cfg.model.get("pack", 1),
         run_config=OmegaConf.to_container(cfg, resolve=True),
     )
 

@@ -159,6 +159,24 @@ def validate(cfg: DictConfig) -> None:
             f"model.conditional=true with model={m.name}: allowed models are "
             f"{[n for n in options('model') if n != 'gaussian']}"
         )
+    if m.name == "mlp":
+        g_norm, pieces = m.generator.get("norm", "none"), m.discriminator.get("maxout", 1)
+        if g_norm not in ("none", "batch", "layer"):
+            raise ConfigError(
+                f"model.generator.norm={g_norm}: allowed values are ['none', 'batch', 'layer']"
+            )
+        if not (isinstance(pieces, int) and pieces >= 1):
+            raise ConfigError(
+                f"model.discriminator.maxout={pieces}: must be an integer >= 1 (1: LeakyReLU)"
+            )
+    packs = m.get("pack", 1)
+    if not (isinstance(packs, int) and packs >= 1):
+        raise ConfigError(f"model.pack={packs}: must be an integer >= 1 (1: no packing)")
+    if packs > 1 and (m.name == "lapgan" or loss.objective == "elbo"):
+        raise ConfigError(
+            f"model.pack={packs} with model={m.name} loss={loss.name}: packing needs one "
+            "discriminator judging whole samples; allowed values are [1]"
+        )
     if conditional and not (isinstance(m.embed_dim, int) and m.embed_dim >= 1):
         raise ConfigError(f"model.embed_dim={m.embed_dim}: must be an integer >= 1")
     for key in ("compile", "channels_last"):

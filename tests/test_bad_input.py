@@ -43,6 +43,11 @@ CASES = [
     (["loss=vae", "loss.family.decoder_std=0"], ["loss.family.decoder_std=0", "> 0"]),
     (["model=lapgan", "model.levels=3"], ["model.levels=3", "dataset.image_size=16", "8, 16"]),
     (["model=lapgan", "loss=wgan_gp"], ["model=lapgan", "loss=wgan_gp", "hinge"]),
+    (["model.pack=0"], ["model.pack=0", ">= 1"]),
+    (["model=mlp", "dataset=ring8", "loss=vae", "model.pack=2"], ["model.pack=2", "[1]"]),
+    (["model=lapgan", "loss=ns", "+model.pack=2"], ["model.pack=2", "model=lapgan", "[1]"]),
+    (["model=mlp", "model.generator.norm=group"], ["model.generator.norm=group", "'batch'"]),
+    (["model=mlp", "model.discriminator.maxout=0"], ["model.discriminator.maxout=0", ">= 1"]),
 ]
 
 

@@ -5,6 +5,11 @@ noise with the fake detached, then one generator step on fresh noise. `toggle_op
 the network that is not stepping, so the generator's backward leaves no gradient in D. Real and
 fake batches go through D in separate forward passes (BatchNorm never mixes them).
 
+PacGAN packing (`pack` = m > 1, Lin et al. 2018): D judges m samples at once. Every minibatch
+holds m * batch_size samples; `pack` joins each run of m consecutive samples along the feature (or
+channel) axis, so a real pack holds only real samples and a fake pack only generated ones. Labels
+are packed alongside, and penalties see packs (the gradient penalty interpolates whole packs).
+
 Conditional (`num_classes` set): batches are (samples, labels); each critic step generates fakes
 for its real minibatch's labels and D judges both with those labels, and the generator's step
 draws its labels from the last minibatch, so fakes follow the data's class frequencies.
@@ -23,6 +28,16 @@ from ganexp.data.stream import step_key
 from ganexp.losses import Objective
 
 NOISE_STREAM = 1
+
+
+def pack(x: Tensor, m: int) -> Tensor:
+    """Runs of `m` consecutive samples as one: (n, c, ...) -> (n / m, m * c, ...), labels
+    (n,) -> (n / m, m). `m` = 1 returns `x` itself."""
+    if m == 1:
+        return x
+    if x.dim() == 1:
+        return x.view(-1, m)
+    return x.reshape(len(x) // m, m * x.shape[1], *x.shape[2:])
 
 
 def to_floats(metrics: dict[str, Tensor]) -> dict[str, float]:
@@ -50,6 +65,7 @@ class AdversarialFamily(pl.LightningModule):
         g_steps: int = 1,
         channels_last: bool = False,
         num_classes: int | None = None,
+        pack: int = 1,
         run_config: dict | None = None,
     ):
         super().__init__()
@@ -57,7 +73,7 @@ class AdversarialFamily(pl.LightningModule):
         self.generator, self.discriminator = generator, discriminator
         self.objective = objective
         self.n_critic, self.z_dim, self.prior, self.seed = n_critic, z_dim, prior, seed
-        self.channels_last, self.num_classes = channels_last, num_classes
+        self.channels_last, self.num_classes, self.pack = channels_last, num_classes, pack
         self.lr_schedule, self.budget = lr_schedule, g_steps
         self.optimizer_cfg, self.run_config = optimizer, run_config
         self.g_step = 0
@@ -89,10 +105,11 @@ class AdversarialFamily(pl.LightningModule):
         return net(z) if labels is None else net(z, labels)
 
     def critic(self, labels: Tensor | None):
-        """D as a function of x alone (labels bound for a conditional module): what the
-        objective and the penalties see."""
+        """D as a function of (packed) x alone, labels bound for a conditional module: what the
+        objective and the penalties see. `labels` are one per sample, packed here."""
         if labels is None:
             return self.discriminator
+        labels = pack(labels, self.pack)
         return lambda x: self.discriminator(x, labels)
 
     @torch.no_grad()
@@ -158,6 +175,7 @@ class AdversarialFamily(pl.LightningModule):
             with torch.no_grad():
                 fake = self.generate(self.noise(len(real)), y)
             critic = self.critic(y)
+            real, fake = pack(real, self.pack), pack(fake, self.pack)
             d_real, d_fake = critic(real), critic(fake)
             d_loss = self.objective.d_loss(d_real, d_fake)
             penalties = {
@@ -170,7 +188,8 @@ class AdversarialFamily(pl.LightningModule):
         self.untoggle_optimizer(opt_d)
 
         self.toggle_optimizer(opt_g)
-        g_loss = self.objective.g_loss(critic(self.generate(self.noise(len(real)), y)))
+        fake = self.generate(self.noise(len(real) * self.pack), y)
+        g_loss = self.objective.g_loss(critic(pack(fake, self.pack)))
         opt_g.zero_grad()
         self.manual_backward(g_loss)
         opt_g.step()

@@ -33,7 +33,9 @@ class ConditionalDiscriminator(nn.Module):
         self.net, self.num_classes = net, num_classes
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
-        onehot = F.one_hot(y, self.num_classes).to(x.dtype)
+        """`y` holds one label per sample, or (n, m) labels for packs of m samples (PacGAN), whose
+        one-hot codes are joined like the packed samples."""
+        onehot = F.one_hot(y, self.num_classes).flatten(1).to(x.dtype)
         if x.dim() == 4:
             onehot = onehot[:, :, None, None].expand(-1, -1, *x.shape[2:])
         return self.net(torch.cat([x, onehot], dim=1))

@@ -7,6 +7,8 @@ and writes, beside them:
 - `report_mean.csv` and `report.md`: one row per choice (seeds pooled): mean and std of each
   metric over the seeds (`n` jobs; std is the sample standard deviation, 0 for one job);
 - `final_<metric>.png`: the final metric per choice (mean, std as error bars);
+- on the ring and the grid, the published modes and high-quality fraction of the same packing
+  (PacGAN, Lin et al. 2018, Table 1) beside each row, where the paper has that row;
 - `curves.png`: per choice, the critic's own estimate and the exact metric over the evaluations.
 """
 
@@ -24,6 +26,16 @@ from pathlib import Path
 SEED = "train.seed"
 PROGRESS = ("train/w_estimate", "train/js_estimate", "train/d_loss")
 EXACT = ("val/w1", "val/hq_fraction", "val/fid_classifier", "val/js")
+# PacGAN (Lin et al. 2018) Table 1, mean of 10 trials with 2,500 samples each and the 3-std rule:
+# (dataset, pack) -> (modes covered, high-quality fraction)
+PACGAN_TABLE1 = {
+    ("ring8", 1): (6.3, 0.982),
+    ("ring8", 2): (7.9, 0.956),
+    ("ring8", 3): (7.8, 0.977),
+    ("grid25", 1): (17.3, 0.948),
+    ("grid25", 3): (24.6, 0.942),
+    ("grid25", 4): (24.8, 0.936),
+}
 
 
 @dataclass
@@ -90,17 +102,32 @@ def aggregate(jobs: Sequence[Job], by: Sequence[str], metrics: Sequence[str]) ->
         row: dict = dict(zip(by, key)) | {"n": len(members)}
         for m in metrics:
             row[m], row[f"{m}_std"] = mean_std([j.metrics[m] for j in members])
+        if (paper := published(members)) is not None:
+            row["paper"] = paper
         rows.append(row)
     return rows
 
 
+def published(jobs: Sequence[Job]) -> str | None:
+    """The paper's 'modes / high quality' for a group of jobs on ring8 or grid25 with the same
+    packing ('-' where the paper has no such row); None for other data."""
+    configs = [j.summary.get("config", {}) for j in jobs]
+    keys = {(c.get("dataset", {}).get("name"), c.get("model", {}).get("pack", 1)) for c in configs}
+    if len(keys) != 1 or next(iter(keys))[0] not in ("ring8", "grid25"):
+        return None
+    row = PACGAN_TABLE1.get(next(iter(keys)))
+    return "-" if row is None else f"{row[0]:g} / {row[1]:.1%}"
+
+
 def markdown(rows: Sequence[dict], by: Sequence[str], metrics: Sequence[str]) -> str:
-    """A Markdown table with `mean +- std` cells."""
-    head = [*by, "n", *metrics]
+    """A Markdown table with `mean +- std` cells (and the paper's column where rows have one)."""
+    paper = any(r.get("paper") is not None for r in rows)
+    head = [*by, "n", *metrics] + ["PacGAN Table 1: modes / high quality"] * paper
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         cells = [str(r[k]) for k in by] + [str(r["n"])]
         cells += [f"{r[m]:.4g} ± {r[f'{m}_std']:.2g}" for m in metrics]
+        cells += [r.get("paper", "-")] * paper
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -20,7 +20,7 @@ from ganexp.config import CONF_DIR, validate
 
 SWEEPS = CONF_DIR.parent / "sweeps"
 GROUPS = ("loss", "optimizer", "model", "dataset")
-STUDIES = sorted(p.stem for p in SWEEPS.glob("*_study.yaml"))
+STUDIES = sorted(p.stem for p in SWEEPS.glob("*_study.yaml")) + ["pacgan_table1"]
 
 
 def compose_study(name: str, overrides: list[str]):
@@ -140,7 +140,24 @@ def test_submitit_sweep_and_its_report(tmp_path):
         assert int(rows[loss]["n"]) == 2 and len(values) == 2
         assert float(rows[loss]["val/hq_fraction"]) == pytest.approx(statistics.fmean(hq))
         assert float(rows[loss]["val/hq_fraction_std"]) == pytest.approx(statistics.stdev(hq))
-    assert "| loss | n |" in (out / "report.md").read_text()
+    text = (out / "report.md").read_text()
+    assert "| loss | n |" in text and "PacGAN Table 1" in text
+    assert text.count("| 6.3 / 98.2% |") == 2  # the paper's GAN row beside both unpacked losses
     assert len(list(csv.DictReader((out / "report.csv").open()))) == 4
     assert result["curves"] is not None and result["curves"].exists()
     assert all(len(j["history"]) == 2 for j in jobs)  # evaluations at steps 4 and 8
+
+
+def test_report_puts_the_papers_row_of_the_same_packing_beside_a_group():
+    from ganexp.report import Job, published
+
+    def job(dataset, pack):
+        return Job(
+            Path("."), {}, {"config": {"dataset": {"name": dataset}, "model": {"pack": pack}}}
+        )
+
+    assert published([job("ring8", 2), job("ring8", 2)]) == "7.9 / 95.6%"
+    assert published([job("grid25", 3)]) == "24.6 / 94.2%"
+    assert published([job("grid25", 2)]) == "-"  # the paper has no such row
+    assert published([job("ring8", 1), job("ring8", 2)]) is None  # a mixed group
+    assert published([job("digits", 1)]) is None

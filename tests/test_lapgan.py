@@ -39,12 +39,46 @@ def test_sampling_runs_coarse_to_fine_through_every_level():
     z0, n1, n2 = g.split(z)
     with torch.no_grad():
         i0 = g.levels[0](z0)
-        i1 = upsample(i0) + g.levels[1](n1, upsample(i0))
-        i2 = upsample(i1) + g.levels[2](n2, upsample(i1))
+        i1 = (upsample(i0) + g.levels[1](n1, upsample(i0))).clamp(-1, 1)
+        i2 = (upsample(i1) + g.levels[2](n2, upsample(i1))).clamp(-1, 1)
         torch.testing.assert_close(g(z), i2)
 
 
-def test_every_level_trains_its_own_pair(fit):
+def test_samples_stay_in_the_data_range_whatever_the_residuals():
+    """Real images lie in [-1, 1]; an unbounded residual once pushed samples to +-1.9, where the
+    evaluation classifier never saw data (classifier FID in the hundreds)."""
+    g = PyramidGenerator(z_dim=8, shape=(1, 32, 32), levels=3).eval()
+    for level in g.levels[1:]:
+        torch.nn.init.constant_(level.net[-1].bias, 0.8)  # residuals far larger than real ones
+    with torch.no_grad():
+        x = g(torch.randn(16, g.noise_dim))
+    assert x.min() >= -1 and x.max() <= 1 and (x == 1).any()
+
+
+def test_residuals_start_at_zero_and_ignore_the_batch():
+    """A fresh finer level returns exactly the upsampled coarser image, and a residual does not
+    depend on the other samples of its batch (no BatchNorm: it would scale the noise plane up to
+    unit variance however small it is)."""
+    g = PyramidGenerator(z_dim=8, shape=(1, 32, 32), levels=3).train()
+    coarse, noise = torch.rand(6, 1, 16, 16) * 2 - 1, torch.randn(6, 1, 16, 16)
+    assert torch.equal(g.levels[1](noise, coarse), torch.zeros_like(coarse))
+    torch.nn.init.normal_(g.levels[1].net[-1].weight, 0, 0.1)
+    together = g.levels[1](noise, coarse)
+    alone = torch.cat([g.levels[1](noise[i : i + 1], coarse[i : i + 1]) for i in range(6)])
+    torch.testing.assert_close(together, alone)
+
+
+def test_training_and_sampling_build_a_level_the_same_way():
+    module = fresh_module()
+    condition = torch.rand(4, 1, 16, 16) * 2 - 1
+    noise = torch.randn(4, 1, 16, 16)
+    torch.nn.init.normal_(module.generator.levels[1].net[-1].weight, 0, 0.5)
+    with torch.no_grad():
+        expected = (condition + module.generator.levels[1](noise, condition)).clamp(-1, 1)
+        torch.testing.assert_close(module.fake(1, condition, noise), expected)
+
+
+def test_every_level_trains_its_own_pair(fit, tmp_path):
     import copy
 
     import pytorch_lightning as pl
@@ -65,6 +99,13 @@ def test_every_level_trains_its_own_pair(fit):
     assert {f"train/d_loss_level{k}" for k in range(3)} <= s.keys()
     total = sum(s[f"train/d_loss_level{k}"] for k in range(3))
     assert abs(total - s["train/d_loss"]) < 1e-5
+    from PIL import Image
+
+    # one picture per level, each at its own size (8 x 8 tiles of 8, 16 and 32 px)
+    widths = [
+        Image.open(tmp_path / "run" / "samples" / f"final_level{k}.png").size[0] for k in range(3)
+    ]
+    assert widths == [8 * (size + 2) + 2 for size in (8, 16, 32)]
 
 
 def test_a_level_gradient_stays_in_its_level():

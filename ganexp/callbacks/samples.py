@@ -51,7 +51,8 @@ def save_picture(
 class SampleGrid(pl.Callback):
     """Saves `samples/g_step_XXXXXX.png` every `every_n_g_steps` and `samples/final.png` at the end.
 
-    A conditional image generator gets one row per class, `per_class` images each."""
+    A conditional image generator gets one row per class, `per_class` images each. A pyramid
+    (LAPGAN) also leaves `samples/final_level{k}.png`, each level at its own size."""
 
     def __init__(
         self,
@@ -87,5 +88,13 @@ class SampleGrid(pl.Callback):
             self._save(trainer, pl_module, f"g_step_{pl_module.g_step:06d}")
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if trainer.is_global_zero:
-            self._save(trainer, pl_module, "final")
+        if not trainer.is_global_zero:
+            return
+        self._save(trainer, pl_module, "final")
+        if hasattr(pl_module, "sample_levels"):
+            gen = torch.Generator(device=pl_module.device).manual_seed(
+                step_key(pl_module.seed, SAMPLE_STREAM, 0, 0)
+            )
+            for k, images in enumerate(pl_module.sample_levels(self.n, gen)):
+                path = self.dirpath / f"final_level{k}.png"
+                save_picture(images.float().cpu(), None, path, f"level {k}")

@@ -31,8 +31,21 @@ class LAPGAN(AdversarialFamily):
 
     def fake(self, k: int, condition: Tensor | None, noise: Tensor) -> Tensor:
         """Level k's generated image: G_0(z_0), or l_k + G_k(noise, l_k)."""
-        level = self.generator.levels[k]
-        return level(noise) if condition is None else condition + level(noise, condition)
+        if condition is None:
+            return self.generator.levels[0](noise)
+        return self.generator.refine(k, noise, condition)
+
+    @torch.no_grad()
+    def sample_levels(self, n: int, generator: torch.Generator | None = None) -> list[Tensor]:
+        """`n` samples at every level of the pyramid, coarsest first (the sampling generator, in
+        eval mode, as `sample`)."""
+        net = self.samplers.get("ema", self.generator)
+        was_training = net.training
+        net.eval()
+        try:
+            return net.pyramid(self.noise(n, generator))
+        finally:
+            net.train(was_training)
 
     def training_step(self, batch: Tensor, batch_idx: int) -> None:
         opt_g, opt_d = self.optimizers()

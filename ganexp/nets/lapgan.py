@@ -56,20 +56,24 @@ def level_sizes(size: int, levels: int) -> list[int]:
 
 
 class ResidualGenerator(nn.Module):
-    """G_k(noise plane, l_k) -> h_k: three 3x3 convolutions over [l_k, noise], linear output."""
+    """G_k(noise plane, l_k) -> h_k: three 3x3 convolutions over [l_k, noise], linear output.
 
-    def __init__(self, channels: int, width: int = 64):
+    No BatchNorm: it would rescale the noise plane's features to unit variance whatever their
+    size, so every sample would carry loud noise the discriminator sees at once. The output layer
+    starts at zero, so training starts from the plain upsampled image (h_k = 0).
+    """
+
+    def __init__(self, channels: int, width: int = 16):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Conv2d(channels + 1, width, 3, 1, 1, bias=False),
-            nn.BatchNorm2d(width),
+            nn.Conv2d(channels + 1, width, 3, 1, 1),
             nn.ReLU(True),
-            nn.Conv2d(width, width, 3, 1, 1, bias=False),
-            nn.BatchNorm2d(width),
+            nn.Conv2d(width, width, 3, 1, 1),
             nn.ReLU(True),
             nn.Conv2d(width, channels, 3, 1, 1),
         )
         init_dcgan(self)
+        nn.init.zeros_(self.net[-1].weight)
 
     def forward(self, noise: Tensor, coarse: Tensor) -> Tensor:
         return self.net(torch.cat([coarse, noise], dim=1))
@@ -79,14 +83,21 @@ class PyramidGenerator(nn.Module):
     """All levels' generators; `forward(z)` samples through the pyramid. z holds the coarsest
     level's `z_dim` values, then one noise plane per finer level (`noise_dim` values in all)."""
 
-    def __init__(self, z_dim: int, shape: Sequence[int], levels: int = 3, width: int = 32):
+    def __init__(
+        self,
+        z_dim: int,
+        shape: Sequence[int],
+        levels: int = 3,
+        width: int = 128,
+        residual_width: int = 16,
+    ):
         super().__init__()
         channels, self.sizes = shape[0], level_sizes(shape[-1], levels)
         self.z_dim = z_dim
         coarsest = (channels, self.sizes[0], self.sizes[0])
         self.levels = nn.ModuleList(
             [DCGANGenerator(z_dim, coarsest, width)]
-            + [ResidualGenerator(channels, 2 * width) for _ in self.sizes[1:]]
+            + [ResidualGenerator(channels, residual_width) for _ in self.sizes[1:]]
         )
         self.noise_dim = z_dim + sum(s * s for s in self.sizes[1:])
 
@@ -95,22 +106,38 @@ class PyramidGenerator(nn.Module):
         parts = z.split([self.z_dim] + [s * s for s in self.sizes[1:]], dim=1)
         return [parts[0]] + [p.view(-1, 1, s, s) for p, s in zip(parts[1:], self.sizes[1:])]
 
-    def forward(self, z: Tensor) -> Tensor:
+    def refine(self, k: int, noise: Tensor, coarse: Tensor) -> Tensor:
+        """Level k's image l_k + G_k(noise, l_k), kept in the data's range [-1, 1] like level 0's
+        tanh output (training and sampling both go through here)."""
+        return (coarse + self.levels[k](noise, coarse)).clamp(-1, 1)
+
+    def pyramid(self, z: Tensor) -> list[Tensor]:
+        """Every level's image from z, coarsest first; the last is the sample."""
         noise = self.split(z)
-        image = self.levels[0](noise[0])
-        for level, plane in zip(self.levels[1:], noise[1:]):
-            coarse = upsample(image)
-            image = coarse + level(plane, coarse)
-        return image
+        images = [self.levels[0](noise[0])]
+        for k, plane in enumerate(noise[1:], start=1):
+            images.append(self.refine(k, plane, upsample(images[-1])))
+        return images
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.pyramid(z)[-1]
 
 
 class PyramidDiscriminator(nn.Module):
-    """All levels' discriminators: level 0 judges small images, level k the pair (l_k, image)."""
+    """All levels' discriminators: level 0 judges small images (a DCGAN critic of `width`), level
+    k the pair (l_k, image) (a DCGAN critic of `residual_width` over both as channels)."""
 
-    def __init__(self, shape: Sequence[int], levels: int = 3, width: int = 32, norm: str = "batch"):
+    def __init__(
+        self,
+        shape: Sequence[int],
+        levels: int = 3,
+        width: int = 64,
+        residual_width: int = 32,
+        norm: str = "batch",
+    ):
         super().__init__()
         channels, sizes = shape[0], level_sizes(shape[-1], levels)
         self.levels = nn.ModuleList(
             [DCGANDiscriminator((channels, sizes[0], sizes[0]), width, norm)]
-            + [DCGANDiscriminator((2 * channels, s, s), width, norm) for s in sizes[1:]]
+            + [DCGANDiscriminator((2 * channels, s, s), residual_width, norm) for s in sizes[1:]]
         )

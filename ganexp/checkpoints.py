@@ -23,5 +23,29 @@ def find_checkpoint(path: str | Path) -> Path:
 
 
 def read_checkpoint(path: str | Path) -> dict:
-    """The checkpoint dict (on CPU) of a .ckpt file or run directory."""
-    return torch.load(find_checkpoint(path), map_location="cpu", weights_only=False)
+    """The checkpoint dict (on CPU) of a .ckpt file or run directory.
+
+    Read with `weights_only=True`: a checkpoint holds plain data only (tensors, numbers, strings,
+    lists, dicts), so a file whose pickle would build any other object, or run code, is refused
+    before anything in it runs. A file that is not a ganexp checkpoint is refused too; both with
+    one line naming the file.
+    """
+    import pickle
+
+    file = find_checkpoint(path)
+    try:
+        checkpoint = torch.load(file, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch.load raises many types for a file it cannot read
+        # the plain-data reader names the first global it will not build
+        if isinstance(err, pickle.UnpicklingError) and "Unsupported global" in str(err):
+            raise ConfigError(
+                f"{file}: refused, it holds objects other than plain data (tensors, numbers, "
+                "strings, lists, dicts), which loading could run code from"
+            ) from None
+        raise ConfigError(
+            f"{file}: not a readable checkpoint (truncated, corrupt or another format); "
+            "expected a .ckpt file that ganexp wrote"
+        ) from None
+    if not isinstance(checkpoint, dict) or "ganexp" not in checkpoint:
+        raise ConfigError(f"{file}: not a ganexp checkpoint (no 'ganexp' entry in it)")
+    return checkpoint

@@ -98,7 +98,12 @@ def run(
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
 
     start = time.perf_counter()
-    trainer.fit(module, datamodule=datamodule, ckpt_path=str(ckpt_path) if ckpt_path else None)
+    trainer.fit(
+        module,
+        datamodule=datamodule,
+        ckpt_path=str(ckpt_path) if ckpt_path else None,
+        weights_only=True,  # a checkpoint is plain data; read_checkpoint has already checked it
+    )
     wall = time.perf_counter() - start
     start_step = module.resumed_from
     if not trainer.interrupted:  # a stop mid-step keeps the last whole-step checkpoint instead

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from ganexp.atomic import write_text
 from ganexp.config import ConfigError
 
 
@@ -36,7 +37,7 @@ def evaluate_run(run_dir: str | Path, overrides: list[str] = ()) -> dict:
 
     metrics = Evaluator(datamodule, seed=cfg.train.seed, **settings)(module)
     result = {**metrics, "g_steps": module.g_step, "checkpoint": str(checkpoint)}
-    (Path(run_dir) / "evaluation.json").write_text(json.dumps(result, indent=2))
+    write_text(Path(run_dir) / "evaluation.json", json.dumps(result, indent=2))
     return result
 
 

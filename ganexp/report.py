@@ -23,6 +23,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ganexp.atomic import save_figure, write_text, write_with
+
 SEED = "train.seed"
 PROGRESS = ("train/w_estimate", "train/js_estimate", "train/d_loss")
 EXACT = ("val/w1", "val/hq_fraction", "val/fid_classifier", "val/js")
@@ -135,10 +137,13 @@ def markdown(rows: Sequence[dict], by: Sequence[str], metrics: Sequence[str]) ->
 def write_csv(path: Path, rows: Iterable[dict]) -> None:
     rows = list(rows)
     columns = list(dict.fromkeys(k for r in rows for k in r))
-    with path.open("w", newline="") as f:
+
+    def write(f) -> None:
         writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
+
+    write_with(path, write)
 
 
 def label(row: dict, by: Sequence[str]) -> str:
@@ -166,7 +171,7 @@ def plot_finals(out: Path, rows: Sequence[dict], by: Sequence[str], metrics: Seq
         ax.set_title(f"final {m} (mean ± std over seeds)")
         fig.tight_layout()
         path = out / f"final_{m.replace('/', '_')}.png"
-        fig.savefig(path, dpi=100)
+        save_figure(fig, path, dpi=100)
         plt.close(fig)
         written.append(path)
     return written
@@ -209,7 +214,7 @@ def plot_curves(out: Path, jobs: Sequence[Job], by: Sequence[str]) -> Path | Non
     exact_ax.legend(fontsize=6)
     fig.tight_layout()
     path = out / "curves.png"
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path, dpi=100)
     plt.close(fig)
     return path
 
@@ -234,7 +239,7 @@ def report(sweep_dir: str | Path) -> dict:
     text = f"# {out.name}: {len(jobs)} jobs, swept {', '.join(swept) or 'nothing'}\n\n"
     text += "Final metrics, mean ± std over seeds (n jobs each).\n\n"
     text += markdown(rows, by, shown) + "\n"
-    (out / "report.md").write_text(text)
+    write_text(out / "report.md", text)
     finite = [m for m in shown if all(math.isfinite(r[m]) for r in rows)]
     figures = plot_finals(out, rows, by, finite)
     curves = plot_curves(out, jobs, by)

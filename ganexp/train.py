@@ -10,6 +10,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from ganexp.atomic import write_text
 from ganexp.config import CONF_DIR, check_group_lists, validate, validate_data
 
 
@@ -124,7 +125,7 @@ def run(
         "config": OmegaConf.to_container(cfg, resolve=True),
     }
     if trainer.is_global_zero:
-        (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+        write_text(run_dir / "summary.json", json.dumps(summary, indent=2))
     if (
         logger is not None
         and hasattr(logger, "experiment")

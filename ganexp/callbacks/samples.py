@@ -9,6 +9,7 @@ import pytorch_lightning as pl
 import torch
 from torch import Tensor
 
+from ganexp.atomic import save_figure
 from ganexp.data.stream import step_key
 
 SAMPLE_STREAM = 2
@@ -44,7 +45,7 @@ def save_picture(
     ax.legend(loc="upper right")
     ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path, dpi=100)
     plt.close(fig)
 
 

@@ -17,6 +17,8 @@ draws its labels from the last minibatch, so fakes follow the data's class frequ
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytorch_lightning as pl
@@ -119,13 +121,20 @@ class AdversarialFamily(pl.LightningModule):
         """`n` generated samples in data space from the sampling generator (the EMA copy where the
         callback is on, else the trained one), in eval mode, then restored. A conditional module
         generates `labels` (default: every class in turn)."""
-        net = self.samplers.get("ema", self.generator)
         if labels is None:
             labels = self.balanced_labels(n)
+        with self.sampling_generator() as net:
+            return self.generate(self.noise(n, generator), labels, net)
+
+    @contextmanager
+    def sampling_generator(self) -> Iterator[nn.Module]:
+        """The generator samples come from (the EMA copy where the callback is on, else the
+        trained one), in eval mode for the block, then restored."""
+        net = self.samplers.get("ema", self.generator)
         was_training = net.training
         net.eval()
         try:
-            return self.generate(self.noise(n, generator), labels, net)
+            yield net
         finally:
             net.train(was_training)
 

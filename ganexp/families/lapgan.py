@@ -39,13 +39,8 @@ class LAPGAN(AdversarialFamily):
     def sample_levels(self, n: int, generator: torch.Generator | None = None) -> list[Tensor]:
         """`n` samples at every level of the pyramid, coarsest first (the sampling generator, in
         eval mode, as `sample`)."""
-        net = self.samplers.get("ema", self.generator)
-        was_training = net.training
-        net.eval()
-        try:
+        with self.sampling_generator() as net:
             return net.pyramid(self.noise(n, generator))
-        finally:
-            net.train(was_training)
 
     def training_step(self, batch: Tensor, batch_idx: int) -> None:
         opt_g, opt_d = self.optimizers()

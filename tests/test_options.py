@@ -7,7 +7,7 @@ import pytorch_lightning as pl
 import torch
 
 from ganexp import load
-from ganexp.config import ConfigError
+from ganexp.config import ConfigError, options
 from ganexp.train import compose, run
 
 STEPS = ["train.g_steps=3", "train.batch_size=16"]
@@ -89,3 +89,20 @@ def test_linear_lr_schedule_decays_both_learning_rates_to_zero(fit):
         assert lr_g == pytest.approx(1e-3 * (1 - k / steps))
         assert lr_d == pytest.approx(4e-4 * (1 - k / steps))
     assert seen[-1] == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("name", options("experiment"))
+def test_every_preset_composes_and_validates(name):
+    """Each preset's keys exist and pass start-up validation (a typo in a preset fails here)."""
+    from omegaconf import open_dict
+
+    from ganexp.config import validate
+
+    cfg = compose([f"experiment={name}"])
+    with open_dict(cfg):
+        cfg.pop("hydra")
+    validate(cfg)
+    if name == "toy_ring8":
+        assert (cfg.loss.name, cfg.model.pack, cfg.model.discriminator.maxout) == ("ns", 2, 5)
+    if name == "lapgan_digits":
+        assert (cfg.model.name, cfg.model.levels, cfg.dataset.image_size) == ("lapgan", 3, 32)

@@ -27,7 +27,7 @@ import torch
 
 from ganexp import train
 from ganexp.build import build, build_datamodule
-from ganexp.config import resolve_d_norm
+from ganexp.settings import resolve_d_norm
 from ganexp.losses import make_objective
 from ganexp.losses.adversarial import gradient_penalty
 from ganexp.train import compose

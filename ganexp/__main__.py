@@ -1,20 +1,21 @@
 """`python -m ganexp [overrides]`: the Hydra entry point, nothing else."""
 
+import signal
 import sys
 from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig, open_dict
 
-from ganexp.config import CONF_DIR, ConfigError, check_group_lists
-
-PROGRESS = ("train/w_estimate", "train/js_estimate")
+from ganexp.errors import ConfigError
+from ganexp.names import PROGRESS_METRICS
+from ganexp.options import CONF_DIR, check_group_lists
 
 
 def objective(summary: dict, metric: str | None) -> float | None:
     """The value a sweeper optimises: `metric` from the summary, or the critic's own estimate."""
     if metric is None:
-        return next((summary[k] for k in PROGRESS if k in summary), None)
+        return next((summary[k] for k in PROGRESS_METRICS if k in summary), None)
     if metric not in summary:
         known = sorted(k for k in summary if k.startswith(("train/", "val/")))
         raise ConfigError(f"metric={metric}: this run reports {known}")
@@ -32,11 +33,29 @@ def main(cfg: DictConfig) -> float | None:
     if hydra_cfg.mode == RunMode.MULTIRUN and "group" in cfg.get("logger", {}):
         with open_dict(cfg):  # every job of a sweep is its own W&B run, grouped by the sweep
             cfg.logger.group = cfg.logger.group or str(hydra_cfg.sweep.dir)
+    from ganexp.divergence import Diverged
+
+    run_dir = Path(hydra_cfg.runtime.output_dir)
     try:
-        summary = run(cfg, Path(hydra_cfg.runtime.output_dir), list(hydra_cfg.overrides.task))
-        return objective(summary, cfg.get("metric"))
+        summary = run(cfg, run_dir, list(hydra_cfg.overrides.task))
     except ConfigError as err:
         sys.exit(f"ganexp: {err}")
+    except Diverged as err:
+        line = f"ganexp: {err}; {run_dir}/summary.json records it, the last finite checkpoint is kept"
+        if hydra_cfg.mode != RunMode.MULTIRUN:
+            sys.exit(line)
+        print(line, file=sys.stderr)  # the sweep goes on
+        if not str(hydra_cfg.sweeper.get("_target_", "")).endswith("BasicSweeper"):
+            raise  # a sweeper that reads results (Optuna) records a failed trial
+        return None
+    if summary["stopped_by"]:
+        print(
+            f"ganexp: stopped by {summary['stopped_by']} after g_step {summary['g_steps']}; "
+            f"continue with resume={run_dir}",
+            file=sys.stderr,
+        )
+        sys.exit(128 + int(getattr(signal, summary["stopped_by"])))
+    return objective(summary, cfg.get("metric"))
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ import torch
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from ganexp.config import callback_nodes, has_gradient_penalty, resolve_d_norm
-from ganexp.losses import make_objective
+from ganexp.errors import ConfigError
+from ganexp.losses import Objective, make_objective
+from ganexp.settings import callback_nodes, family_node, has_gradient_penalty, resolve_d_norm
 
 
 def build(node: DictConfig, **kwargs: Any) -> Any:
@@ -22,13 +23,23 @@ def build(node: DictConfig, **kwargs: Any) -> Any:
 
 
 def build_datamodule(cfg: DictConfig):
-    return build(
+    """The dataset's GANDataModule (a user's `_target_` must be one: contracts.GANDataModule)."""
+    from ganexp.data.base import GANDataModule
+
+    datamodule = build(
         cfg.dataset.datamodule,
         batch_size=cfg.train.batch_size * cfg.model.get("pack", 1),  # packs of `pack` samples
         draws_per_step=cfg.loss.n_critic,
         seed=cfg.train.seed,
         labelled=bool(cfg.model.get("conditional")),
     )
+    if not isinstance(datamodule, GANDataModule):
+        kind = type(datamodule)
+        raise ConfigError(
+            f"dataset.datamodule ({kind.__module__}.{kind.__name__}): must be a "
+            "ganexp.contracts.GANDataModule"
+        )
+    return datamodule
 
 
 def build_nets(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | None):
@@ -55,6 +66,20 @@ def build_nets(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | None)
     )
 
 
+def build_objective(cfg: DictConfig) -> Objective | None:
+    """The loss's objective: a built-in one by name, or the `Objective` a `_target_` returns."""
+    objective = cfg.loss.objective
+    if not isinstance(objective, DictConfig):
+        return make_objective(objective, cfg.loss.get("divergence"), cfg.loss.get("g_objective"))
+    made = build(objective)
+    if not isinstance(made, Objective):
+        raise ConfigError(
+            f"loss.objective._target_={objective._target_} returned {type(made).__name__}; it "
+            "must return ganexp.contracts.Objective(d_loss, g_loss)"
+        )
+    return made
+
+
 def build_family(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | None = None):
     """The family's LightningModule with freshly initialised nets for data of `shape`."""
     generator, discriminator = build_nets(cfg, shape, num_classes)
@@ -65,16 +90,14 @@ def build_family(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | Non
         generator.compile()  # in place: parameter names and checkpoints stay the same
         if not has_gradient_penalty(cfg):  # compiled graphs have no double backward
             discriminator.compile()
-    node = cfg.model.get("family") or cfg.loss.family  # a model may bring its own (LAPGAN)
+    node = family_node(cfg)  # a model may bring its own (LAPGAN)
     family = get_class(node._target_)  # nets are objects: no config conversion
     options = {k: v for k, v in node.items() if k != "_target_"}  # the family's own settings
     return family(
         **options,
         generator=generator,
         discriminator=discriminator,
-        objective=make_objective(
-            cfg.loss.objective, cfg.loss.get("divergence"), cfg.loss.get("g_objective")
-        ),
+        objective=build_objective(cfg),
         n_critic=cfg.loss.n_critic,
         z_dim=getattr(generator, "noise_dim", cfg.model.z_dim),
         prior=cfg.model.prior,
@@ -92,18 +115,29 @@ def build_family(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | Non
 def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[pl.Callback]:
     from pytorch_lightning.callbacks import ModelCheckpoint
 
+    from ganexp.callbacks.best import BestCheckpoint, EarlyStop
     from ganexp.callbacks.budget import GeneratorStepBudget
     from ganexp.callbacks.evaluation import Evaluation
+    from ganexp.callbacks.preemption import Preemption
+    from ganexp.callbacks.progress import GeneratorStepProgress
     from ganexp.callbacks.samples import SampleGrid
 
     optimizer_steps_per_g_step = cfg.loss.n_critic + 1
     # Checkpoints hold the state after a whole generator step, which is what `resume` continues.
     warnings.filterwarnings("ignore", "Using ModelCheckpoint with manual optimization")
+    progress = [GeneratorStepProgress()] if cfg.trainer.get("enable_progress_bar", True) else []
+    best, stop = cfg.train.get("keep_best"), cfg.train.get("early_stopping") or {}
+    acting = [BestCheckpoint(run_dir / "checkpoints", best)] if best else []
+    if stop.get("metric"):
+        acting.append(EarlyStop(stop.metric, stop.patience, stop.min_delta))
     return [
         *(build(node) for node in callback_nodes(cfg)),
         GeneratorStepBudget(cfg.train.g_steps),
         Evaluation(**OmegaConf.to_container(cfg.eval, resolve=True)),
         SampleGrid(str(run_dir / "samples"), every_n_g_steps=cfg.train.sample_every),
+        *acting,  # after Evaluation: they act on what it just measured
+        Preemption(run_dir / "checkpoints" / "last.ckpt"),
+        *progress,
         ModelCheckpoint(
             dirpath=run_dir / "checkpoints",
             save_top_k=0,
@@ -113,21 +147,22 @@ def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[pl.Callback]:
     ]
 
 
-def build_logger(cfg: DictConfig, run_dir: Path):
-    """The configured logger writing into the run directory, or None for logger=none."""
-    if not cfg.get("logger") or "_target_" not in cfg.logger:
-        return None
-    target = cfg.logger._target_
-    extra: dict[str, Any] = {"save_dir": str(run_dir)}
-    if target.endswith("WandbLogger"):
-        extra["name"] = run_dir.name
-    return build(cfg.logger, **extra)
-
-
 def build_trainer(cfg: DictConfig, run_dir: Path, callbacks: list, logger) -> pl.Trainer:
-    return build(
-        cfg.trainer,
-        default_root_dir=str(run_dir),
-        callbacks=callbacks,
-        logger=logger if logger is not None else False,
-    )
+    """Lightning's Trainer; a setting it refuses (an accelerator that is not there, an unknown
+    precision) stops the run with Lightning's own sentence, as a ConfigError."""
+    from hydra.errors import InstantiationException
+
+    try:
+        return build(
+            cfg.trainer,
+            default_root_dir=str(run_dir),
+            callbacks=callbacks,
+            logger=logger if logger is not None else False,
+        )
+    except InstantiationException as err:
+        cause = err.__cause__ or err
+        keys = ", ".join(
+            f"trainer.{k}={cfg.trainer.get(k)}"
+            for k in ("accelerator", "devices", "num_nodes", "strategy", "precision")
+        )
+        raise ConfigError(f"{keys}: {str(cause).strip()}") from None

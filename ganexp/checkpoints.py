@@ -8,21 +8,28 @@ import torch
 
 from ganexp.config import ConfigError
 
+WHICH = ("last", "best")
 
-def find_checkpoint(path: str | Path) -> Path:
-    """A .ckpt file as given, or a run directory's checkpoints/last.ckpt."""
+
+def find_checkpoint(path: str | Path, which: str = "last", key: str = "") -> Path:
+    """A .ckpt file as given, or a run directory's checkpoints/<which>.ckpt (`last`, or `best`
+    where the run kept one with `train.keep_best`). `key` names the setting in the error."""
+    if which not in WHICH:
+        raise ConfigError(f"which={which}: allowed values are {list(WHICH)}")
     path = Path(path).expanduser()
     if path.is_file():
         return path
-    last = path / "checkpoints" / "last.ckpt"
-    if last.is_file():
-        return last
+    found = path / "checkpoints" / f"{which}.ckpt"
+    if found.is_file():
+        return found
+    hint = " (a run keeps one with train.keep_best=<val/ metric>)" if which == "best" else ""
     raise ConfigError(
-        f"resume={path}: neither a .ckpt file nor a run directory with checkpoints/last.ckpt"
+        f"{key + '=' if key else ''}{path}: neither a .ckpt file nor a run directory with "
+        f"checkpoints/{which}.ckpt{hint}"
     )
 
 
-def read_checkpoint(path: str | Path) -> dict:
+def read_checkpoint(path: str | Path, which: str = "last") -> dict:
     """The checkpoint dict (on CPU) of a .ckpt file or run directory.
 
     Read with `weights_only=True`: a checkpoint holds plain data only (tensors, numbers, strings,
@@ -32,7 +39,7 @@ def read_checkpoint(path: str | Path) -> dict:
     """
     import pickle
 
-    file = find_checkpoint(path)
+    file = find_checkpoint(path, which)
     try:
         checkpoint = torch.load(file, map_location="cpu", weights_only=True)
     except Exception as err:  # torch.load raises many types for a file it cannot read

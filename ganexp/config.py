@@ -5,101 +5,83 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 from omegaconf import DictConfig
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
-NORMS = ("batch", "layer", "none", "spectral")
+from ganexp.errors import ConfigError
+from ganexp.names import GENERATOR_NORMS, NORMS
+from ganexp.options import CONF_DIR, check_group_lists, option_file, options
+from ganexp.settings import family_node, has_gradient_penalty, resolve_d_norm
+
+__all__ = ["ConfigError", "check_group_lists", "validate", "validate_data", "options"]
+
 PRIORS = ("normal", "uniform")
 LR_SCHEDULES = ("constant", "linear")
 
 
-class ConfigError(ValueError):
-    """A configuration that cannot work; the message names the key and the allowed values."""
-
-
-def options(group: str) -> list[str]:
-    """The choices of a config group (the YAML files in conf/<group>/)."""
-    return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
-
-
-def check_group_lists(args: list[str]) -> None:
-    """Every name in a list-valued group override (`callbacks=[ema,r1]`, or a sweep of such lists)
-    is one of the group's options. Hydra's own message for a list omits the options."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.core.override_parser.types import ChoiceSweep
-    from hydra.errors import OverrideParseException
-
-    parser = OverridesParser.create()
-    for arg in (a for a in args if "=" in a and not a.startswith("-")):
-        try:
-            (override,) = parser.parse_overrides([arg])
-        except OverrideParseException:
-            continue  # Hydra reports malformed overrides itself
-        group = override.key_or_group
-        if override.package is not None or not (CONF_DIR / group).is_dir():
-            continue
-        value, allowed = override.value(), options(group)
-        lists = value.list if isinstance(value, ChoiceSweep) else [value]
-        unknown = [
-            n for names in lists if isinstance(names, list) for n in names if n not in allowed
-        ]
-        if unknown:
-            raise ConfigError(
-                f"{group}={override.input_line.split('=', 1)[1]}: unknown {unknown}; "
-                f"the options of '{group}' are {', '.join(allowed)}"
-            )
-
-
-def image_datasets() -> list[str]:
+def image_datasets(dirs: Sequence[Path] = (CONF_DIR,)) -> list[str]:
     from omegaconf import OmegaConf
 
     return [
-        n for n in options("dataset") if OmegaConf.load(CONF_DIR / "dataset" / f"{n}.yaml").image
+        n for n in options("dataset", dirs) if OmegaConf.load(option_file("dataset", n, dirs)).image
     ]
 
 
-def callback_nodes(cfg: DictConfig) -> list[DictConfig]:
-    """The loss's own callbacks (clipping, gradient penalty), then those chosen with `callbacks=`."""
-    return [*cfg.loss.callbacks.values(), *cfg.get("callbacks", {}).values()]
-
-
-def has_gradient_penalty(cfg: DictConfig) -> bool:
-    """Whether a penalty on the critic's input gradient (WGAN-GP, R1) is on: it needs per-sample
-    gradients (no BatchNorm critic) and a double backward (no compiled critic)."""
-    targets = [str(node.get("_target_", "")) for node in callback_nodes(cfg)]
-    return any(t.endswith(("GradientPenalty", "R1Penalty")) for t in targets)
-
-
-def resolve_d_norm(cfg: DictConfig) -> str:
-    """`model.d_norm=auto`: layer norm where a gradient penalty needs per-sample gradients, else
-    BatchNorm for DCGAN and none for the MLP."""
-    norm = cfg.model.d_norm
-    if norm != "auto":
-        return norm
-    if has_gradient_penalty(cfg):
-        return "layer"
-    return "batch" if cfg.model.image_only else "none"
-
-
-def _positive(value, key: str, allow_zero: bool = False) -> None:
+def check_positive(value, key: str, allow_zero: bool = False) -> None:
     ok = isinstance(value, (int, float)) and (value >= 0 if allow_zero else value > 0)
     if not ok:
         bound = ">= 0" if allow_zero else "> 0"
         raise ConfigError(f"{key}={value}: must be a number {bound}")
 
 
-def validate(cfg: DictConfig) -> None:
-    """Raise ConfigError for the first key that cannot work; warn where it works against advice."""
+def check_integer(value, key: str, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{key}={value}: must be an integer >= {minimum}")
+
+
+def validate_optimizer(node: DictConfig, key: str) -> None:
+    """The learning rate, betas and weight decay of one optimizer (torch would refuse them only
+    once training starts)."""
+    check_positive(node.lr, f"{key}.lr")
+    betas = node.get("betas")
+    if betas is not None:
+        values = list(betas)
+        if len(values) != 2 or not all(
+            isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in values
+        ):
+            raise ConfigError(f"{key}.betas={values}: must be two numbers in [0, 1)")
+    if "weight_decay" in node:
+        check_positive(node.weight_decay, f"{key}.weight_decay", allow_zero=True)
+
+
+def validate_paths(cfg: DictConfig) -> None:
+    """Files named in the config exist (a run must not find out at its first evaluation)."""
+    weights = cfg.eval.get("inception_weights")
+    if weights and not Path(str(weights)).expanduser().is_file():
+        raise ConfigError(
+            f"eval.inception_weights={weights}: no such file; expected the Inception-v3 weights "
+            "file (weights-inception-2015-12-05-6726825d.pth), or null"
+        )
+
+
+def validate(cfg: DictConfig, dirs: Sequence[Path] = (CONF_DIR,)) -> None:
+    """Raise ConfigError for the first key that cannot work; warn where it works against advice.
+    `dirs` are the config folders (ganexp's and the user's) whose options the messages name."""
+    from hydra.utils import get_class
+
     from ganexp.losses import OBJECTIVE_NAMES
 
     m, loss, data = cfg.model, cfg.loss, cfg.dataset
-    if loss.objective not in OBJECTIVE_NAMES:
+    objective = loss.objective
+    by_reference = isinstance(objective, DictConfig) and "_target_" in objective
+    if not by_reference and objective not in OBJECTIVE_NAMES:
         raise ConfigError(
-            f"loss.objective={loss.objective}: allowed values are {sorted(OBJECTIVE_NAMES)}"
+            f"loss.objective={objective}: allowed values are {sorted(OBJECTIVE_NAMES)}, or a "
+            "node with a _target_ that returns a ganexp.contracts.Objective"
         )
-    if loss.objective == "fgan":
+    if objective == "fgan":
         from ganexp.losses.fdivergence import DIVERGENCES, G_OBJECTIVES
 
         if loss.get("divergence") not in DIVERGENCES:
@@ -114,16 +96,20 @@ def validate(cfg: DictConfig) -> None:
     if not isinstance(loss.n_critic, int) or loss.n_critic < 1:
         raise ConfigError(f"loss.n_critic={loss.n_critic}: must be an integer >= 1")
     if "clip" in loss:
-        _positive(loss.clip, "loss.clip")
+        check_positive(loss.clip, "loss.clip")
     if "gp_weight" in loss:
-        _positive(loss.gp_weight, "loss.gp_weight", allow_zero=True)
+        check_positive(loss.gp_weight, "loss.gp_weight", allow_zero=True)
     for net in ("g", "d"):
-        _positive(cfg.optimizer[net].lr, f"optimizer.{net}.lr")
+        validate_optimizer(cfg.optimizer[net], f"optimizer.{net}")
     for key in ("g_steps", "batch_size", "checkpoint_every", "sample_every"):
-        _positive(cfg.train[key], f"train.{key}")
+        check_integer(cfg.train[key], f"train.{key}")
+    check_integer(cfg.train.seed, "train.seed", minimum=0)
     for key in ("every_n_g_steps", "num_samples", "nearest_k"):
-        _positive(cfg.eval[key], f"eval.{key}")
+        check_integer(cfg.eval[key], f"eval.{key}")
+    check_integer(m.z_dim, "model.z_dim")
+    validate_paths(cfg)
     validate_callbacks(cfg.get("callbacks", {}))
+    validate_best(cfg.train)
     schedule = cfg.train.get("lr_schedule", "constant")
     if schedule not in LR_SCHEDULES:
         raise ConfigError(f"train.lr_schedule={schedule}: allowed values are {list(LR_SCHEDULES)}")
@@ -141,29 +127,28 @@ def validate(cfg: DictConfig) -> None:
     if m.image_only and not data.image:
         raise ConfigError(
             f"model={m.name} needs images but dataset={data.name} is point data; "
-            f"allowed datasets are {image_datasets()} (or model=mlp for any data)"
+            f"allowed datasets are {image_datasets(dirs)} (or model=mlp for any data)"
         )
     if "image_sizes" in m and data.image_size not in m.image_sizes:
         raise ConfigError(
             f"dataset.image_size={data.image_size}: model={m.name} allows {list(m.image_sizes)}"
         )
-    if loss.objective == "elbo":
-        validate_vae(cfg)
-    if m.name == "lapgan":
-        validate_lapgan(cfg)
+    family = get_class(family_node(cfg)._target_)
+    if hasattr(family, "check_config"):  # the family's own rules (LAPGAN, the VAE)
+        family.check_config(cfg)
     conditional = m.get("conditional", False)
     if not isinstance(conditional, bool):
         raise ConfigError(f"model.conditional={conditional}: allowed values are [true, false]")
     if conditional and "embed_dim" not in m:
         raise ConfigError(
             f"model.conditional=true with model={m.name}: allowed models are "
-            f"{[n for n in options('model') if n != 'gaussian']}"
+            f"{[n for n in options('model', dirs) if n != 'gaussian']}"
         )
     if m.name == "mlp":
         g_norm, pieces = m.generator.get("norm", "none"), m.discriminator.get("maxout", 1)
-        if g_norm not in ("none", "batch", "layer"):
+        if g_norm not in GENERATOR_NORMS:
             raise ConfigError(
-                f"model.generator.norm={g_norm}: allowed values are ['none', 'batch', 'layer']"
+                f"model.generator.norm={g_norm}: allowed values are {list(GENERATOR_NORMS)}"
             )
         if not (isinstance(pieces, int) and pieces >= 1):
             raise ConfigError(
@@ -172,7 +157,7 @@ def validate(cfg: DictConfig) -> None:
     packs = m.get("pack", 1)
     if not (isinstance(packs, int) and packs >= 1):
         raise ConfigError(f"model.pack={packs}: must be an integer >= 1 (1: no packing)")
-    if packs > 1 and (m.name == "lapgan" or loss.objective == "elbo"):
+    if packs > 1 and (m.name == "lapgan" or objective == "elbo"):
         raise ConfigError(
             f"model.pack={packs} with model={m.name} loss={loss.name}: packing needs one "
             "discriminator judging whole samples; allowed values are [1]"
@@ -192,7 +177,7 @@ def validate(cfg: DictConfig) -> None:
             f"channels_last=true needs images but dataset={data.name} is point data; "
             "allowed values are [false]"
         )
-    if loss.objective == "wgan" and "clip" in loss and cfg.optimizer.name.startswith("adam"):
+    if objective == "wgan" and "clip" in loss and cfg.optimizer.name.startswith("adam"):
         warnings.warn(
             f"optimizer={cfg.optimizer.name} with loss={loss.name}: the WGAN paper reports that "
             "momentum-based optimizers make weight-clipped critics unstable; optimizer=rmsprop is "
@@ -201,62 +186,68 @@ def validate(cfg: DictConfig) -> None:
         )
 
 
-def validate_vae(cfg: DictConfig) -> None:
-    """The VAE's prior is N(0, I), it has no discriminator to penalise, and no labels."""
-    _positive(cfg.loss.family.decoder_std, "loss.family.decoder_std")
-    if cfg.model.prior != "normal":
-        raise ConfigError(
-            f"model.prior={cfg.model.prior} with loss=vae: allowed values are [normal]"
-        )
-    if cfg.model.get("conditional"):
-        raise ConfigError("model.conditional=true with loss=vae: allowed values are [false]")
-    others = [name for name in cfg.get("callbacks", {}) if name != "ema"]
-    if others:
-        raise ConfigError(
-            f"callbacks={others} with loss=vae act on a discriminator the VAE does not have; "
-            "allowed values are [ema]"
-        )
-
-
-def validate_lapgan(cfg: DictConfig) -> None:
-    """LAPGAN's levels must end at a DCGAN size; its family plays each level's game itself, so
-    it takes the plain adversarial objectives (weight clipping included), not the penalties."""
-    levels, size = cfg.model.levels, cfg.dataset.get("image_size")
-    if not isinstance(levels, int) or levels < 1:
-        raise ConfigError(f"model.levels={levels}: must be an integer >= 1")
-    if size is not None and size / 2 ** (levels - 1) not in (8, 16, 32, 64):
-        raise ConfigError(
-            f"model.levels={levels} at dataset.image_size={size}: the coarsest level would be "
-            f"{size / 2 ** (levels - 1):g} px; allowed coarsest sizes are 8, 16, 32, 64"
-        )
-    unsupported = [name for name in cfg.get("callbacks", {}) if name != "ema"]
-    if has_gradient_penalty(cfg) or unsupported or cfg.loss.objective == "elbo":
-        raise ConfigError(
-            f"model=lapgan with loss={cfg.loss.name} callbacks={unsupported}: allowed losses are "
-            "[gan, ns, hinge, lsgan, wgan, fgan] and callbacks [ema]"
-        )
-    if cfg.model.get("conditional"):
-        raise ConfigError("model.conditional=true with model=lapgan: allowed values are [false]")
+def validate_best(train: DictConfig) -> None:
+    """`train.keep_best` and `train.early_stopping` act on an evaluation metric (`val/...`)."""
+    stop = train.get("early_stopping") or {}
+    for key, metric in (
+        ("train.keep_best", train.get("keep_best")),
+        ("train.early_stopping.metric", stop.get("metric")),
+    ):
+        if metric is not None and not (isinstance(metric, str) and metric.startswith("val/")):
+            raise ConfigError(f"{key}={metric}: allowed values are null or a val/ metric")
+    if stop.get("metric") is not None:
+        check_integer(stop.get("patience"), "train.early_stopping.patience")
+        check_positive(stop.get("min_delta"), "train.early_stopping.min_delta", allow_zero=True)
 
 
 def validate_callbacks(callbacks: DictConfig) -> None:
     """The keys of the callbacks chosen with `callbacks=[...]` (conf/callbacks/)."""
     if "r1" in callbacks:
-        _positive(callbacks.r1.gamma, "callbacks.r1.gamma", allow_zero=True)
+        check_positive(callbacks.r1.gamma, "callbacks.r1.gamma", allow_zero=True)
     if "ema" in callbacks:
         decay = callbacks.ema.decay
         if not (isinstance(decay, float) and 0 < decay < 1):
             raise ConfigError(f"callbacks.ema.decay={decay}: must be a number in (0, 1)")
     if "instance_noise" in callbacks:
-        _positive(callbacks.instance_noise.std, "callbacks.instance_noise.std", allow_zero=True)
-        _positive(
+        check_positive(callbacks.instance_noise.std, "callbacks.instance_noise.std", allow_zero=True)
+        check_positive(
             callbacks.instance_noise.anneal_g_steps, "callbacks.instance_noise.anneal_g_steps"
         )
 
 
-def validate_data(cfg: DictConfig, datamodule) -> None:
+def check_datamodule(datamodule, labelled: bool = False) -> None:
+    """`datamodule` is a GANDataModule whose `sample(n)` (and `sample_labelled(n)` for a
+    conditional model) gives what its `shape` and `num_classes` say."""
+    import torch
+
+    from ganexp.data.base import GANDataModule
+
+    what = f"dataset.datamodule ({type(datamodule).__module__}.{type(datamodule).__name__})"
+    if not isinstance(datamodule, GANDataModule):
+        raise ConfigError(f"{what}: must be a ganexp.contracts.GANDataModule")
+    shape = getattr(datamodule, "shape", None)
+    if not (
+        isinstance(shape, (tuple, list)) and shape and all(isinstance(s, int) for s in shape)
+    ):
+        raise ConfigError(f"{what}: `shape` is {shape!r}; it must be the sample shape, e.g. (2,)")
+    gen = torch.Generator().manual_seed(0)
+    x = datamodule.sample(2, gen)
+    if not torch.is_tensor(x) or tuple(x.shape) != (2, *shape):
+        got = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
+        raise ConfigError(f"{what}: sample(2) gives {got}; its `shape` says {(2, *shape)}")
+    if labelled and datamodule.num_classes is not None:
+        _, y = datamodule.sample_labelled(2, gen)
+        k = datamodule.num_classes
+        if y.dtype != torch.int64 or y.shape != (2,) or not bool(((y >= 0) & (y < k)).all()):
+            raise ConfigError(
+                f"{what}: sample_labelled(2) labels must be int64 of shape (2,) in [0, {k})"
+            )
+
+
+def validate_data(cfg: DictConfig, datamodule, dirs: Sequence[Path] = (CONF_DIR,)) -> None:
     """Checks that need the data's shape or labels (known once the datamodule is set up, before
-    training)."""
+    training), the datamodule's own contract (contracts.GANDataModule) first."""
+    check_datamodule(datamodule, bool(cfg.model.get("conditional")))
     dim = math.prod(datamodule.shape)
     if cfg.model.get("conditional") and datamodule.num_classes is None:
         from hydra.utils import get_class
@@ -264,10 +255,12 @@ def validate_data(cfg: DictConfig, datamodule) -> None:
 
         labelled = [
             n
-            for n in options("dataset")
-            if get_class(
-                OmegaConf.load(CONF_DIR / "dataset" / f"{n}.yaml").datamodule._target_
-            ).has_labels
+            for n in options("dataset", dirs)
+            if getattr(
+                get_class(OmegaConf.load(option_file("dataset", n, dirs)).datamodule._target_),
+                "has_labels",
+                False,
+            )
         ]
         raise ConfigError(
             f"model.conditional=true needs class labels, and dataset={cfg.dataset.name} has none; "

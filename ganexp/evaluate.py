@@ -1,7 +1,7 @@
 """`python -m ganexp.evaluate RUN_DIR [key=value ...]`: evaluate a finished run's checkpoint again.
 
-Keys: `checkpoint=PATH` (default RUN_DIR/checkpoints/last.ckpt) and any `eval.*` key without the
-prefix (`num_samples=10000`, `inception=false`, ...). Prints the metrics as JSON and writes them to
+Keys: `which=best` (RUN_DIR/checkpoints/best.ckpt, kept with train.keep_best; default `last`),
+`checkpoint=PATH` (any .ckpt file) and any `eval.*` key without the prefix (`num_samples=10000`, `inception=false`, ...). Prints the metrics as JSON and writes them to
 RUN_DIR/evaluation.json.
 """
 
@@ -19,21 +19,24 @@ from ganexp.config import ConfigError
 
 def evaluate_run(run_dir: str | Path, overrides: list[str] = ()) -> dict:
     from ganexp.build import build_datamodule
-    from ganexp.checkpoints import read_checkpoint
+    from ganexp.checkpoints import find_checkpoint, read_checkpoint
     from ganexp.load import load
 
     options = OmegaConf.from_dotlist(list(overrides))
-    checkpoint = options.pop("checkpoint", None) or run_dir
+    which = options.pop("which", "last")
+    checkpoint = find_checkpoint(options.pop("checkpoint", None) or run_dir, which)
     cfg = OmegaConf.create(read_checkpoint(checkpoint)["ganexp"]["config"])
     unknown = set(options) - set(cfg.eval)
     if unknown:
-        raise ConfigError(f"{sorted(unknown)}: allowed keys are checkpoint, {', '.join(cfg.eval)}")
+        raise ConfigError(
+            f"{sorted(unknown)}: allowed keys are which, checkpoint, {', '.join(cfg.eval)}"
+        )
     settings = OmegaConf.merge(cfg.eval, options)
     settings.pop("every_n_g_steps")
     module = load(checkpoint)
     datamodule = build_datamodule(cfg)
     datamodule.setup("fit")
-    from ganexp.metrics.evaluate import Evaluator
+    from ganexp.metrics.evaluator import Evaluator
 
     metrics = Evaluator(datamodule, seed=cfg.train.seed, **settings)(module)
     result = {**metrics, "g_steps": module.g_step, "checkpoint": str(checkpoint)}

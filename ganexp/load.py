@@ -7,8 +7,9 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 
-def load(path: str | Path):
-    """The family module saved in a run directory (its last.ckpt) or a .ckpt file, in eval mode.
+def load(path: str | Path, which: str = "last"):
+    """The family module saved in a run directory (its `which` checkpoint: `last`, or `best` with
+    `train.keep_best`) or a .ckpt file, in eval mode.
 
     It has `.generator`, `.discriminator` and `.sample(n)` (a tensor in data space, from the EMA
     generator where the run averaged one).
@@ -16,7 +17,7 @@ def load(path: str | Path):
     from ganexp.build import build_datamodule, build_family
     from ganexp.checkpoints import read_checkpoint
 
-    ckpt = read_checkpoint(path)
+    ckpt = read_checkpoint(path, which)
     cfg = OmegaConf.create(ckpt["ganexp"]["config"])
     shape = tuple(build_datamodule(cfg).shape)
     module = build_family(cfg, shape, ckpt["ganexp"].get("num_classes"))

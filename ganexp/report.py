@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ganexp.atomic import save_figure, write_text, write_with
+from ganexp.names import PROGRESS_METRICS
 
 SEED = "train.seed"
-PROGRESS = ("train/w_estimate", "train/js_estimate", "train/d_loss")
+PROGRESS = (*PROGRESS_METRICS, "train/d_loss")  # the critic's own estimate, else its loss
 EXACT = ("val/w1", "val/hq_fraction", "val/fid_classifier", "val/js")
 # PacGAN (Lin et al. 2018) Table 1, mean of 10 trials with 2,500 samples each and the 3-std rule:
 # (dataset, pack) -> (modes covered, high-quality fraction)

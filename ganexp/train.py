@@ -11,11 +11,13 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from ganexp.atomic import write_text
-from ganexp.config import CONF_DIR, check_group_lists, validate, validate_data
+from ganexp.config import validate, validate_data
+from ganexp.options import CONF_DIR, check_group_lists, dirs_from_hydra
 
 
-def compose(overrides: Sequence[str] = ()) -> DictConfig:
-    """The run's config from conf/ and `overrides`, exactly as the command line composes it.
+def compose(overrides: Sequence[str] = (), config_dir: str | Path | None = None) -> DictConfig:
+    """The run's config from conf/ and `overrides`, exactly as the command line composes it;
+    `config_dir` adds a folder of the user's own options (as `--config-dir` does).
 
     The `hydra` node is kept so the run directory pattern can be read; `run` drops it.
     """
@@ -23,11 +25,21 @@ def compose(overrides: Sequence[str] = ()) -> DictConfig:
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
+    overrides = with_config_dir(overrides, config_dir)
     check_group_lists(overrides)
     if GlobalHydra.instance().is_initialized():
         return hydra_compose("config", overrides=list(overrides), return_hydra_config=True)
     with initialize_config_dir(str(CONF_DIR), version_base=None):
         return hydra_compose("config", overrides=list(overrides), return_hydra_config=True)
+
+
+def with_config_dir(overrides: Sequence[str], *dirs: str | Path | None) -> list[str]:
+    """`overrides` with the user's config folders on Hydra's search path (absolute, so the run can
+    be resumed from anywhere)."""
+    entries = [f"file://{Path(d).expanduser().resolve()}" for d in dirs if d is not None]
+    if not entries:
+        return list(overrides)
+    return merge_overrides(overrides, [f"hydra.searchpath=[{','.join(entries)}]"])
 
 
 def merge_overrides(old: Sequence[str], new: Sequence[str]) -> list[str]:
@@ -49,9 +61,17 @@ def resolve_resume(cfg: DictConfig, overrides: Sequence[str]) -> tuple[DictConfi
         return cfg, list(overrides), None
     from ganexp.checkpoints import find_checkpoint, read_checkpoint
 
-    ckpt_path = find_checkpoint(cfg.resume)
+    ckpt_path = find_checkpoint(cfg.resume, key="resume")
     merged = merge_overrides(read_checkpoint(ckpt_path)["ganexp"]["overrides"], overrides)
     return compose(merged), merged, ckpt_path
+
+
+def config_dirs(cfg: DictConfig) -> list[Path]:
+    """ganexp's conf/ and the user's config folders this run was composed from."""
+    from hydra.core.hydra_config import HydraConfig
+
+    node = cfg.get("hydra") or (HydraConfig.get() if HydraConfig.initialized() else None)
+    return dirs_from_hydra(node) if node is not None else [CONF_DIR]
 
 
 def run(
@@ -60,57 +80,71 @@ def run(
     """Train the composed `cfg` in `run_dir` and return the summary (also written to summary.json).
 
     `callbacks` are extra Lightning callbacks (probes, custom logging) added to the configured ones.
+
+    A run stopped by SIGTERM or SIGINT returns with `interrupted: true` and `stopped_by` (the
+    signal) after saving its last whole generator step. A run whose numbers become non-finite
+    raises `Diverged` after writing its summary (with `diverged: {g_step, key, value}`).
     """
     started = time.perf_counter()
     cfg, overrides, ckpt_path = resolve_resume(cfg, overrides)
+    dirs = config_dirs(cfg)
+    if len(dirs) > 1:  # the user's folders go into the recorded overrides: `resume=` finds them
+        overrides = with_config_dir(overrides, *dirs[1:])
     with open_dict(cfg):
         cfg.pop("hydra", None)
-    validate(cfg)
+    validate(cfg, dirs)
 
     import pytorch_lightning as pl
     from lightning_fabric.utilities.rank_zero import rank_zero_only
+    from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-    from ganexp.build import (
-        build_callbacks,
-        build_datamodule,
-        build_family,
-        build_logger,
-        build_trainer,
-    )
+    from ganexp.build import build_callbacks, build_datamodule, build_family, build_trainer
     from ganexp.callbacks.clock import StartupClock
+    from ganexp.console import quiet_console
+    from ganexp.divergence import Diverged
     from ganexp.families.base import to_floats
+    from ganexp.loggers import build_logger
+
+    quiet_console()
 
     run_dir.mkdir(parents=True, exist_ok=True)
     if rank_zero_only.rank == 0:  # DDP: the other ranks run this same function in their processes
         (run_dir / ".hydra").mkdir(exist_ok=True)
         OmegaConf.save(cfg, run_dir / ".hydra" / "config.yaml")
+    logger = build_logger(cfg, run_dir)
+    clock = StartupClock(started)  # composed config -> first step: imports, building, setup
+    trainer = build_trainer(  # first: a device that is not there stops the run before any work
+        cfg, run_dir, [*build_callbacks(cfg, run_dir), clock, *callbacks], logger
+    )
     pl.seed_everything(cfg.train.seed, workers=True, verbose=False)
     datamodule = build_datamodule(cfg)
     datamodule.setup("fit")  # missing files fail here, before any work
-    validate_data(cfg, datamodule)
+    validate_data(cfg, datamodule, dirs)
     module = build_family(cfg, tuple(datamodule.shape), datamodule.num_classes)
+    module.check_nets(tuple(datamodule.shape))  # a user's nets meet their contract, or one line
     module.overrides = list(overrides)
-    logger = build_logger(cfg, run_dir)
-    clock = StartupClock(started)  # composed config -> first step: imports, building, setup
-    trainer = build_trainer(
-        cfg, run_dir, [*build_callbacks(cfg, run_dir), clock, *callbacks], logger
-    )
     if logger is not None:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
 
-    start = time.perf_counter()
-    trainer.fit(
-        module,
-        datamodule=datamodule,
-        ckpt_path=str(ckpt_path) if ckpt_path else None,
-        weights_only=True,  # a checkpoint is plain data; read_checkpoint has already checked it
-    )
+    start, diverged = time.perf_counter(), None
+    try:
+        trainer.fit(
+            module,
+            datamodule=datamodule,
+            ckpt_path=str(ckpt_path) if ckpt_path else None,
+            weights_only=True,  # a checkpoint is plain data; read_checkpoint has checked it
+        )
+    except Diverged as err:  # nothing after the last finite checkpoint is kept
+        diverged = err
+    except SIGTERMException:  # Lightning ends fit after the step in which SIGTERM arrived
+        module.stopped_by = module.stopped_by or "SIGTERM"
     wall = time.perf_counter() - start
     start_step = module.resumed_from
-    if not trainer.interrupted:  # a stop mid-step keeps the last whole-step checkpoint instead
-        trainer.save_checkpoint(run_dir / "checkpoints" / "last.ckpt")
+    # a stop mid-step (a crash) keeps the last whole-step checkpoint instead; a signal saved its own
+    if not (trainer.interrupted or diverged or module.stopped_by):
+        trainer.save_checkpoint(run_dir / "checkpoints" / "last.ckpt", weights_only=False)
 
-    summary = to_floats(module.last_metrics)
+    summary = {} if diverged else to_floats(module.last_metrics)
     for cb in trainer.callbacks:
         summary |= getattr(cb, "results", {})
         if getattr(cb, "history", None):
@@ -120,27 +154,34 @@ def run(
         "d_steps": module.g_step * module.n_critic,
         "wall_time_s": wall,
         "g_steps_per_s": (module.g_step - start_step) / wall if wall > 0 else 0.0,
-        "interrupted": trainer.interrupted,
+        "interrupted": bool(module.stopped_by or (trainer.interrupted and not diverged)),
+        "stopped_by": module.stopped_by,
+        "stopped_early": module.stopped_early,
+        "diverged": diverged.record() if diverged else None,
         "run_dir": str(run_dir),
         "config": OmegaConf.to_container(cfg, resolve=True),
     }
     if trainer.is_global_zero:
         write_text(run_dir / "summary.json", json.dumps(summary, indent=2))
-    if (
-        logger is not None
-        and hasattr(logger, "experiment")
-        and hasattr(logger.experiment, "finish")
-    ):
-        logger.experiment.finish()
+    if logger is not None:
+        logger.finish()
+    if diverged:
+        diverged.summary = summary
+        raise diverged
     return summary
 
 
 def train(
-    overrides: Sequence[str] = (), run_dir: str | Path | None = None, callbacks: Sequence = ()
+    overrides: Sequence[str] = (),
+    run_dir: str | Path | None = None,
+    callbacks: Sequence = (),
+    config_dir: str | Path | None = None,
 ) -> dict:
     """Compose the config from `overrides` (as on the command line), train, return the summary.
 
     The run directory defaults to the one the command line would use (outputs/<date>/<time>_...).
+    `config_dir` is a folder of the user's own options, as `--config-dir` on the command line.
     """
+    overrides = with_config_dir(overrides, config_dir)
     cfg = compose(overrides)
     return run(cfg, Path(run_dir or cfg.hydra.run.dir), overrides, callbacks)

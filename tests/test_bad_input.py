@@ -48,6 +48,26 @@ CASES = [
     (["model=lapgan", "loss=ns", "+model.pack=2"], ["model.pack=2", "model=lapgan", "[1]"]),
     (["model=mlp", "model.generator.norm=group"], ["model.generator.norm=group", "'batch'"]),
     (["model=mlp", "model.discriminator.maxout=0"], ["model.discriminator.maxout=0", ">= 1"]),
+    # wrong types and out-of-range values
+    (["train.g_steps=1.5"], ["train.g_steps=1.5", "integer >= 1"]),
+    (["train.batch_size=abc"], ["train.batch_size=abc", "integer >= 1"]),
+    (["train.seed=-3"], ["train.seed=-3", "integer >= 0"]),
+    (["eval.num_samples=0"], ["eval.num_samples=0", "integer >= 1"]),
+    (["model.z_dim=0"], ["model.z_dim=0", "integer >= 1"]),
+    (["optimizer.g.betas=[1.5,0.9]"], ["optimizer.g.betas=[1.5, 0.9]", "[0, 1)"]),
+    (["optimizer.d.betas=[0.5]"], ["optimizer.d.betas=[0.5]", "two numbers"]),
+    (["optimizer=rmsprop", "optimizer.d.weight_decay=-1"], ["optimizer.d.weight_decay=-1"]),
+    # paths that are not what they should be
+    (["resume=/no/such/run"], ["resume=/no/such/run", "last.ckpt"]),
+    (["eval.inception_weights=/no/such.pth"], ["eval.inception_weights=/no/such.pth", "null"]),
+    # devices and Lightning settings (Lightning's own sentence, with the keys)
+    (["trainer.accelerator=gpu"], ["trainer.accelerator=gpu", "gpu"]),
+    (["trainer.precision=17"], ["trainer.precision=17", "'32-true'"]),
+    (["trainer.strategy=nope"], ["trainer.strategy=nope", "ddp"]),
+    (["trainer.devices=0"], ["trainer.devices=0"]),
+    # keys and options that do not exist (Hydra's own message)
+    (["train.no_such_key=1"], ["train.no_such_key", "+train.no_such_key=1"]),
+    (["optimizer=adamw"], ["optimizer/adamw", "adam", "rmsprop", "sgd"]),
 ]
 
 

@@ -3,10 +3,9 @@
 import re
 import subprocess
 import sys
+from pathlib import Path
 
-from ganexp.config import CONF_DIR
-
-SCRIPT = CONF_DIR.parent / "benchmarks" / "throughput.py"
+SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "throughput.py"
 
 
 def test_throughput_script_prints_a_ratio_per_pair_of_blocks_and_the_penalty_cost():

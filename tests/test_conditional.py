@@ -61,6 +61,6 @@ def test_conditional_digits_draw_the_requested_digit(fit, tmp_path):
     assert s["val/classifier_accuracy"] > 0.9
     assert s["val/label_accuracy"] > 0.8, s["val/label_accuracy"]
     assert s["val/classes_covered"] == 10
-    # the picture has one row of 8 per class: 10 rows of 16 px images with 2 px padding
+    # one row of 8 per class: 10 rows of 16 px images shown at 48 px, with 2 px padding
     width, height = Image.open(tmp_path / "run" / "samples" / "final.png").size
-    assert (width, height) == (8 * 18 + 2, 10 * 18 + 2)
+    assert (width, height) == (8 * 50 + 2, 10 * 50 + 2)

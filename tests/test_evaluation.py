@@ -33,7 +33,10 @@ def test_one_dimensional_wgan_run_relates_its_estimate_to_exact_w1(fit):
     assert -1 <= s["val/w_estimate_w1_spearman"] <= 1  # 4 evaluations: a defined rank correlation
 
 
-def test_image_run_without_inception_weights_goes_on_with_one_warning(fit):
+def test_image_run_without_inception_weights_goes_on_with_one_warning(fit, tmp_path):
+    # a weights file that is there but unreadable (a missing path stops at start-up instead)
+    weights = tmp_path / "weights.pth"
+    weights.write_bytes(b"not the Inception weights")
     with pytest.warns(UserWarning, match="eval.inception_weights") as caught:
         s = fit(
             [
@@ -42,7 +45,7 @@ def test_image_run_without_inception_weights_goes_on_with_one_warning(fit):
                 "loss=ns",
                 "train.g_steps=2",
                 "eval.inception=true",
-                "eval.inception_weights=/no/such/weights.pth",
+                f"eval.inception_weights={weights}",
                 "eval.every_n_g_steps=1",
             ]
         )
@@ -63,7 +66,7 @@ def test_evaluate_refuses_unknown_keys(fit):
 
     s = fit(["model=mlp", "dataset=gauss1d", "loss=ns", "train.g_steps=1"])
     with pytest.raises(
-        ConfigError, match="allowed keys are checkpoint, every_n_g_steps, num_samples"
+        ConfigError, match="allowed keys are which, checkpoint, every_n_g_steps, num_samples"
     ):
         evaluate_run(s["run_dir"], ["samples=3"])
 

@@ -1,4 +1,4 @@
-"""f-GAN (THEORY.md section 4): the table's conjugates against f, the bound at the optimal critic,
+"""f-GAN (docs/theory.md section 5): the table's conjugates against f, the bound at the optimal critic,
 a trained critic against closed-form divergences, and the Gaussian each divergence picks."""
 
 import math

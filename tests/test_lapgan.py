@@ -101,11 +101,12 @@ def test_every_level_trains_its_own_pair(fit, tmp_path):
     assert abs(total - s["train/d_loss"]) < 1e-5
     from PIL import Image
 
-    # one picture per level, each at its own size (8 x 8 tiles of 8, 16 and 32 px)
+    # one picture per level, each at its own size (8 x 8 tiles of 8, 16 and 32 px), enlarged by
+    # whole factors 6, 3 and 2 to at least 48 px
     widths = [
         Image.open(tmp_path / "run" / "samples" / f"final_level{k}.png").size[0] for k in range(3)
     ]
-    assert widths == [8 * (size + 2) + 2 for size in (8, 16, 32)]
+    assert widths == [8 * (size + 2) + 2 for size in (48, 48, 64)]
 
 
 def test_a_level_gradient_stays_in_its_level():

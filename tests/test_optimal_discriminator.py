@@ -1,4 +1,4 @@
-"""A discriminator trained with the GAN objective approaches D* = p / (p + q) (THEORY.md section 2),
+"""A discriminator trained with the GAN objective approaches D* = p / (p + q) (docs/theory.md section 2),
 and (V^ + log 4) / 2 at that discriminator approaches the exact JS divergence."""
 
 import math

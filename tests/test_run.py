@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -41,8 +42,13 @@ def test_run_directory_and_summary(fit, tmp_path):
 def test_image_samples_are_a_grid(fit):
     s = fit(["model=dcgan", "dataset=digits", "loss=ns", "train.g_steps=2"])
     grid = Image.open(Path(s["run_dir"]) / "samples" / "final.png")
-    # 64 images of 16 px in an 8 x 8 grid with torchvision's 2 px padding
-    assert grid.size == (8 * 18 + 2, 8 * 18 + 2)
+    # 64 images of 16 px, each pixel shown as a 3 x 3 block (48 px), in an 8 x 8 grid with
+    # torchvision's 2 px padding
+    assert grid.size == (8 * 50 + 2, 8 * 50 + 2)
+    tile = torch.as_tensor(np.asarray(grid.convert("L")))[2:50, 2:50].float()
+    blocks = tile.unfold(0, 3, 3).unfold(1, 3, 3)  # (16, 16, 3, 3): one block per pixel
+    assert torch.equal(blocks, blocks[..., :1, :1].expand_as(blocks))  # no smoothing
+    assert blocks[..., 0, 0].std() > 0  # and not one flat colour
 
 
 def test_load_rebuilds_the_trained_generator(fit):

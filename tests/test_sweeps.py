@@ -18,7 +18,7 @@ from omegaconf import OmegaConf, open_dict
 
 from ganexp.config import CONF_DIR, validate
 
-SWEEPS = CONF_DIR.parent / "sweeps"
+SWEEPS = Path(__file__).resolve().parent.parent / "sweeps"
 GROUPS = ("loss", "optimizer", "model", "dataset")
 STUDIES = sorted(p.stem for p in SWEEPS.glob("*_study.yaml")) + ["pacgan_table1"]
 

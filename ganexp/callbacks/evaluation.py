@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 import pytorch_lightning as pl
+import torch
 
 
 def spearman(a: list[float], b: list[float]) -> float:
@@ -25,6 +26,10 @@ class Evaluation(pl.Callback):
 
     `val/w_estimate_w1_spearman` is the rank correlation of `train/w_estimate` and exact `val/w1`
     over the rows. The history is saved in checkpoints, so a resumed run keeps its curve.
+
+    The `val/` metrics also go to Lightning (`trainer.callback_metrics`, on every rank), so
+    `ModelCheckpoint(monitor=...)` and early stopping can act on them; `last_g_step` says at which
+    generator step they were taken.
     """
 
     def __init__(self, every_n_g_steps: int = 500, **evaluator_kwargs):
@@ -33,11 +38,11 @@ class Evaluation(pl.Callback):
         self.results: dict[str, float] = {}
         self.history: list[dict[str, float]] = []
         self._sums: dict[str, Any] = {}
-        self._count, self._last = 0, -1
+        self._count, self.last_g_step = 0, -1
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.is_global_zero and self.evaluator is None:
-            from ganexp.metrics.evaluate import Evaluator
+            from ganexp.metrics.evaluator import Evaluator
 
             self.evaluator = Evaluator(trainer.datamodule, seed=pl_module.seed, **self.kwargs)
 
@@ -45,12 +50,17 @@ class Evaluation(pl.Callback):
         for key, value in pl_module.last_metrics.items():
             self._sums[key] = self._sums.get(key, 0.0) + value
         self._count += 1
-        if pl_module.g_step % self.every == 0:
+        if pl_module.g_step % self.every == 0 or pl_module.g_step >= pl_module.budget:
             self._evaluate(trainer, pl_module)
+            pl_module.log_dict(self._finite(), on_step=True, on_epoch=False, logger=False)
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if pl_module.g_step != self._last:
+        if pl_module.g_step != self.last_g_step:  # stopped early, between evaluations
             self._evaluate(trainer, pl_module)
+            # Lightning takes no self.log here; its metric dict is updated as self.log would
+            trainer.callback_metrics.update(
+                {k: torch.tensor(v) for k, v in self._finite().items()}
+            )
         rows = [r for r in self.history if "train/w_estimate" in r and "val/w1" in r]
         if rows and trainer.is_global_zero:
             rho = spearman([r["train/w_estimate"] for r in rows], [r["val/w1"] for r in rows])
@@ -60,13 +70,19 @@ class Evaluation(pl.Callback):
                     {"val/w_estimate_w1_spearman": rho}, step=pl_module.g_step
                 )
 
+    def _finite(self) -> dict[str, float]:
+        return {k: float(v) for k, v in self.results.items() if math.isfinite(v)}
+
     def _evaluate(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
-        self._last = module.g_step
+        self.last_g_step = module.g_step
         means = {k: float(v) / self._count for k, v in self._sums.items()} if self._count else {}
         self._sums, self._count = {}, 0
+        results = self.evaluator(module) if trainer.is_global_zero else None
+        if trainer.world_size > 1:  # rank zero evaluates; every rank acts on the result
+            results = trainer.strategy.broadcast(results, src=0)
+        self.results = results
         if not trainer.is_global_zero:
             return
-        self.results = self.evaluator(module)
         self.history.append({"g_step": module.g_step, **means, **self.results})
         if trainer.logger is not None:
             trainer.logger.log_metrics(self.results, step=module.g_step)

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytorch_lightning as pl
 import torch
 from torch import Tensor
 
+from ganexp.callbacks.penalty import CriticPenalty
 from ganexp.losses.adversarial import gradient_penalty
 
 
-class GradientPenalty(pl.Callback):
+class GradientPenalty(CriticPenalty):
     """Critic regularizer: `weight` * E[(||grad D(x^)||_2 - 1)^2], logged as `train/gp` (unweighted)."""
 
     name = "gp"
+    needs_input_gradients = True
 
     def __init__(self, weight: float = 10.0, one_sided: bool = False):
         self.weight, self.one_sided = weight, one_sided

@@ -1,4 +1,4 @@
-"""Instance noise (THEORY.md section 6): Gaussian noise on every input of the discriminator, real and
+"""Instance noise (docs/theory.md section 8): Gaussian noise on every input of the discriminator, real and
 generated alike, so the two distributions overlap and JS stops saturating. Its standard deviation
 falls linearly from `std` to 0 at generator step `anneal_g_steps`; logged as
 `train/instance_noise_std`. The noise comes from the run's keyed generator, so a resumed run draws

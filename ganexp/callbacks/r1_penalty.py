@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytorch_lightning as pl
 import torch
 from torch import Tensor
 
+from ganexp.callbacks.penalty import CriticPenalty
 from ganexp.losses.adversarial import r1_penalty
 
 
-class R1Penalty(pl.Callback):
+class R1Penalty(CriticPenalty):
     name = "r1"
+    needs_input_gradients = True
 
     def __init__(self, gamma: float = 10.0):
         self.gamma = gamma

@@ -10,21 +10,25 @@ import torch
 from torch import Tensor
 
 from ganexp.atomic import save_figure
-from ganexp.data.stream import step_key
+from ganexp.data.stream import SAMPLE_STREAM, step_key
 
-SAMPLE_STREAM = 2
+MIN_TILE_PX = 48  # small images are enlarged (nearest neighbour, no smoothing) to at least this
 
 
 def save_picture(
     fake: Tensor, real: Tensor, path: Path, title: str, nrow: int | None = None
 ) -> None:
     """Write `fake` (and `real` for reference, where it helps) as a PNG at `path`; images go in
-    rows of `nrow` (default: a square grid)."""
+    rows of `nrow` (default: a square grid), each enlarged by a whole factor to at least
+    `MIN_TILE_PX` pixels so that its own pixels stay visible."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if fake.dim() == 4:
         from torchvision.utils import save_image
 
         nrow = nrow or int(len(fake) ** 0.5)
+        factor = -(-MIN_TILE_PX // fake.shape[-1])  # ceil
+        if factor > 1:
+            fake = fake.repeat_interleave(factor, dim=-2).repeat_interleave(factor, dim=-1)
         save_image(fake, path, nrow=nrow, normalize=True, value_range=(-1, 1))
         return
     import matplotlib
@@ -34,15 +38,16 @@ def save_picture(
 
     fig, ax = plt.subplots(figsize=(5, 5) if fake.shape[1] == 2 else (6, 3.5))
     if fake.shape[1] == 2:
-        ax.scatter(*real.T, s=4, alpha=0.4, c="tab:blue", label="data")
-        ax.scatter(*fake.T, s=4, alpha=0.4, c="tab:orange", label="generated")
+        ax.scatter(*real.T, s=4, alpha=0.35, c="0.35", linewidths=0, label="data")
+        ax.scatter(*fake.T, s=5, alpha=0.7, c="crimson", linewidths=0, label="generated")
         ax.set_aspect("equal")
     else:
         lo, hi = torch.cat([real, fake]).quantile(torch.tensor([0.001, 0.999])).tolist()
         bins = torch.linspace(lo - 0.5, hi + 0.5, 80).tolist()
-        ax.hist(real[:, 0].tolist(), bins=bins, density=True, alpha=0.5, label="data")
-        ax.hist(fake[:, 0].tolist(), bins=bins, density=True, alpha=0.5, label="generated")
-    ax.legend(loc="upper right")
+        ax.hist(real[:, 0].tolist(), bins=bins, density=True, color="0.6", label="data")
+        ax.hist(fake[:, 0].tolist(), bins=bins, density=True, histtype="step", lw=1.8,
+                color="crimson", label="generated")
+    ax.legend(loc="upper right", markerscale=3)
     ax.set_title(title)
     fig.tight_layout()
     save_figure(fig, path, dpi=100)

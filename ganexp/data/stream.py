@@ -12,6 +12,11 @@ from typing import Any
 import torch
 
 _MASK = 2**63 - 1
+# the independent random streams of a run, one id each
+DATA_STREAM = 0  # training batches
+NOISE_STREAM = 1  # the noise of training steps (and penalties' interpolation weights)
+SAMPLE_STREAM = 2  # the fixed noise of the sample pictures
+EVAL_STREAM = 3  # the samples of every evaluation
 
 
 def step_key(seed: int, stream: int, rank: int, step: int) -> int:
@@ -32,6 +37,6 @@ class StepStream:
         gen = torch.Generator()
         step = self.start
         while True:
-            gen.manual_seed(step_key(self.seed, 0, self.rank, step))
+            gen.manual_seed(step_key(self.seed, DATA_STREAM, self.rank, step))
             yield self.draw(gen)
             step += 1

@@ -1,7 +1,7 @@
 """Toy distributions with known densities, sampled fresh at every step.
 
 2-D mixtures follow the VEEGAN / PacGAN protocol (ring of 8 and grid of 25 Gaussians); the 1-D
-sets and the 45-ball distribution of THEORY.md section 7 have exact divergences to compare against.
+sets and the 45-ball distribution of docs/theory.md section 12 have exact divergences to compare against.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ class SwissRoll(GANDataModule):
 
 
 class Balls45(GANDataModule):
-    """THEORY.md section 7: 45 balls numbered 1..9 with counts (2, 4, 6, 8, 9, 7, 5, 3, 1)."""
+    """docs/theory.md section 12: 45 balls numbered 1..9 with counts (2, 4, 6, 8, 9, 7, 5, 3, 1)."""
 
     shape = (1,)
     counts = (2, 4, 6, 8, 9, 7, 5, 3, 1)

@@ -36,10 +36,6 @@ def _to_images(x: Tensor, size: int) -> Tensor:
     return (x.clamp(0, 1) * 2 - 1).contiguous()
 
 
-def _stack_images(items: list[tuple[Tensor, int]]) -> Tensor:
-    return torch.stack([x for x, _ in items])
-
-
 class TorchvisionTensors(TensorDataModule):
     """MNIST, Fashion-MNIST, CIFAR-10: the training split, held in memory as one tensor."""
 
@@ -69,9 +65,11 @@ class TorchvisionTensors(TensorDataModule):
 
 
 class ImageFiles(GANDataModule):
-    """CelebA or a folder of images (torchvision ImageFolder): read from disk by DataLoader workers."""
+    """A folder of images in torchvision's ImageFolder layout (root/<class>/<image>), read from disk
+    by DataLoader workers; the class folders are the labels of a conditional model."""
 
     image = True
+    has_labels = True
 
     def __init__(
         self,
@@ -88,33 +86,52 @@ class ImageFiles(GANDataModule):
         self.image_size, self.num_workers = image_size, num_workers
         self.shape = (channels, image_size, image_size)
 
-    def setup(self, stage: str | None = None) -> None:
-        if hasattr(self, "dataset"):
-            return
-        import torchvision.datasets as tvd
+    def transform(self):
+        """Resize the short side, crop the centre, convert to the model's channels, map to [-1, 1]."""
         import torchvision.transforms.v2 as T
 
-        tf = T.Compose(
+        channels = self.shape[0]
+        return T.Compose(
             [
                 T.Resize(self.image_size),
                 T.CenterCrop(self.image_size),
-                T.Grayscale() if self.shape[0] == 1 else T.RGB(),
+                T.Grayscale() if channels == 1 else T.RGB(),
                 T.ToImage(),
                 T.ToDtype(torch.float32, scale=True),
-                T.Normalize([0.5] * self.shape[0], [0.5] * self.shape[0]),
+                T.Normalize([0.5] * channels, [0.5] * channels),
             ]
         )
-        if self.name == "celeba":
-            build = lambda **a: tvd.CelebA(split="train", transform=tf, **a)  # noqa: E731
-        else:
-            if not Path(self.root).expanduser().is_dir():
-                raise ConfigError(f"dataset.root={self.root}: no such folder of images")
-            build = lambda root, download: tvd.ImageFolder(root, transform=tf)  # noqa: E731
-        self.dataset = _open(self.name, self.root, self.download, build)
+
+    def open_dataset(self, transform):
+        import torchvision.datasets as tvd
+
+        if not Path(self.root).expanduser().is_dir():
+            raise ConfigError(f"dataset.root={self.root}: no such folder of images")
+        build = lambda root, download: tvd.ImageFolder(root, transform=transform)  # noqa: E731
+        return _open(self.name, self.root, self.download, build)
+
+    def setup(self, stage: str | None = None) -> None:
+        if not hasattr(self, "dataset"):
+            self.dataset = self.open_dataset(self.transform())
+
+    @property
+    def num_classes(self) -> int | None:
+        return len(self.dataset.classes) if self.has_labels else None
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        return self.sample_labelled(n, generator)[0]
+
+    def sample_labelled(
+        self, n: int, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, Tensor]:
         idx = torch.randint(len(self.dataset), (n,), generator=generator).tolist()
-        return torch.stack([self.dataset[i][0] for i in idx])
+        return self._collate([self.dataset[i] for i in idx], labelled=True)
+
+    def _collate(self, items: list, labelled: bool | None = None):
+        images = torch.stack([x for x, _ in items])
+        if not (self.labelled if labelled is None else labelled):
+            return images
+        return images, torch.as_tensor([int(y) for _, y in items])
 
     def train_dataloader(self) -> Iterable[Tensor]:
         from torch.utils.data import DataLoader
@@ -126,6 +143,28 @@ class ImageFiles(GANDataModule):
                 lambda g: torch.randint(size, (self.step_size,), generator=g).tolist()
             ),
             num_workers=self.num_workers,
-            collate_fn=_stack_images,
+            collate_fn=self._collate,
             persistent_workers=self.num_workers > 0,
         )
+
+
+class CelebAFiles(ImageFiles):
+    """torchvision CelebA, training split (no class labels: its attributes are not classes)."""
+
+    has_labels = False
+
+    def open_dataset(self, transform):
+        import torchvision.datasets as tvd
+
+        build = lambda **a: tvd.CelebA(split="train", target_type=[], transform=transform, **a)  # noqa: E731
+        return _open(self.name, self.root, self.download, build)
+
+    def _collate(self, items: list, labelled: bool | None = None):
+        return torch.stack([x for x, _ in items])
+
+    def sample_labelled(self, n: int, generator: torch.Generator | None = None):
+        raise NotImplementedError("CelebA has no class labels")
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        idx = torch.randint(len(self.dataset), (n,), generator=generator).tolist()
+        return self._collate([self.dataset[i] for i in idx])

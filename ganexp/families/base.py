@@ -1,4 +1,4 @@
-"""The alternating game of Algorithm 1 (THEORY.md section 3), shared by every adversarial family.
+"""The alternating game of Algorithm 1 (docs/theory.md section 3), shared by every adversarial family.
 
 Per generator step: `n_critic` discriminator steps, each on its own fresh real minibatch and fresh
 noise with the fake detached, then one generator step on fresh noise. `toggle_optimizer` freezes
@@ -26,10 +26,10 @@ import torch
 from hydra.utils import instantiate
 from torch import Tensor, nn
 
-from ganexp.data.stream import step_key
+from ganexp.callbacks.penalty import CriticPenalty
+from ganexp.data.stream import NOISE_STREAM, step_key
+from ganexp.divergence import Diverged, first_non_finite, first_non_finite_tensor
 from ganexp.losses import Objective
-
-NOISE_STREAM = 1
 
 
 def pack(x: Tensor, m: int) -> Tensor:
@@ -40,6 +40,19 @@ def pack(x: Tensor, m: int) -> Tensor:
     if x.dim() == 1:
         return x.view(-1, m)
     return x.reshape(len(x) // m, m * x.shape[1], *x.shape[2:])
+
+
+@contextmanager
+def eval_mode(*nets: nn.Module) -> Iterator[None]:
+    """`nets` in eval mode for the block (no BatchNorm statistics or power iterations change)."""
+    modes = [net.training for net in nets]
+    for net in nets:
+        net.eval()
+    try:
+        yield
+    finally:
+        for net, mode in zip(nets, modes):
+            net.train(mode)
 
 
 def to_floats(metrics: dict[str, Tensor]) -> dict[str, float]:
@@ -80,6 +93,8 @@ class AdversarialFamily(pl.LightningModule):
         self.optimizer_cfg, self.run_config = optimizer, run_config
         self.g_step = 0
         self.resumed_from = 0  # g_step at the start of this fit (0 unless resumed)
+        self.stopped_by: str | None = None  # the signal that stopped the run (callbacks/preemption)
+        self.stopped_early: str | None = None  # why early stopping ended the run (callbacks/best)
         self.overrides: list[str] = []  # the command-line overrides, so `resume=` can recompose
         self.rng: torch.Generator | None = None
         self.last_metrics: dict[str, Tensor] = {}  # this step's train/ metrics, without a sync
@@ -138,6 +153,38 @@ class AdversarialFamily(pl.LightningModule):
         finally:
             net.train(was_training)
 
+    # -- start-up checks -------------------------------------------------------------------
+    def check_nets(self, shape: tuple[int, ...]) -> None:
+        """G and D keep their contract (contracts.Generator, contracts.Discriminator) on a tiny
+        batch, in eval mode and with their own noise: nothing of the run's state changes."""
+        from ganexp.errors import ConfigError
+
+        n, labels = 2 * self.pack, self.balanced_labels(2 * self.pack)
+        x = self.check_generator(shape, n, labels)
+        with torch.no_grad(), eval_mode(self.discriminator):
+            scores = self.critic(labels)(pack(x, self.pack))
+        if tuple(scores.shape) not in ((n // self.pack,), (n // self.pack, 1)):
+            raise ConfigError(
+                f"model.discriminator: D(x) for x of shape {tuple(pack(x, self.pack).shape)} has "
+                f"shape {tuple(scores.shape)}; it must give one score per "
+                f"{'pack' if self.pack > 1 else 'sample'}: {(n // self.pack,)} or "
+                f"{(n // self.pack, 1)}"
+            )
+
+    def check_generator(self, shape: tuple[int, ...], n: int, labels: Tensor | None) -> Tensor:
+        """G's output for `n` noise vectors has the data's shape; returns it."""
+        from ganexp.errors import ConfigError
+
+        z = torch.randn(n, self.z_dim, generator=torch.Generator().manual_seed(0))
+        with torch.no_grad(), eval_mode(self.generator):
+            x = self.generate(z.to(self.device), labels)
+        if tuple(x.shape) != (n, *shape):
+            raise ConfigError(
+                f"model.generator: G(z) for z of shape {(n, self.z_dim)} has shape "
+                f"{tuple(x.shape)}; the data's samples have shape {(n, *shape)}"
+            )
+        return x
+
     # -- optimisation ------------------------------------------------------------------------
     def configure_optimizers(self):
         opt_g = instantiate(self.optimizer_cfg.g, params=self.generator.parameters())
@@ -159,9 +206,28 @@ class AdversarialFamily(pl.LightningModule):
         found = self.lr_schedulers()
         return [] if found is None else found if isinstance(found, list) else [found]
 
-    def regularizers(self) -> list:
-        """Callbacks that add a penalty term to the critic's loss (gradient penalty, R1 ...)."""
-        return [cb for cb in self.trainer.callbacks if hasattr(cb, "critic_penalty")]
+    def regularizers(self) -> list[CriticPenalty]:
+        """The callbacks that add a term to the critic's loss (gradient penalty, R1, a user's)."""
+        return [cb for cb in self.trainer.callbacks if isinstance(cb, CriticPenalty)]
+
+    @contextmanager
+    def only(self, optimizer) -> Iterator[None]:
+        """Train only `optimizer`'s network in the block (Lightning's toggle_optimizer): the other
+        network's parameters take no gradient, so G's backward leaves D untouched."""
+        self.toggle_optimizer(optimizer)
+        try:
+            yield
+        finally:
+            self.untoggle_optimizer(optimizer)
+
+    def update(self, loss: Tensor, *optimizers) -> None:
+        """One update of `optimizers` on `loss`: clear their gradients, backward through Lightning
+        (precision, DDP), step. Every family updates its networks through this."""
+        for optimizer in optimizers:
+            optimizer.zero_grad()
+        self.manual_backward(loss)
+        for optimizer in optimizers:
+            optimizer.step()
 
     def on_train_start(self) -> None:
         self.rng = torch.Generator(device=self.device)
@@ -179,30 +245,24 @@ class AdversarialFamily(pl.LightningModule):
             labels.chunk(self.n_critic) if labels is not None else [None] * len(minibatches)
         )
 
-        self.toggle_optimizer(opt_d)
-        for real, y in zip(minibatches, label_batches):
-            with torch.no_grad():
-                fake = self.generate(self.noise(len(real)), y)
-            critic = self.critic(y)
-            real, fake = pack(real, self.pack), pack(fake, self.pack)
-            d_real, d_fake = critic(real), critic(fake)
-            d_loss = self.objective.d_loss(d_real, d_fake)
-            penalties = {
-                r.name: r.critic_penalty(critic, real, fake, self.rng) for r in regularizers
-            }
-            total = sum((r.weight * penalties[r.name] for r in regularizers), d_loss)
-            opt_d.zero_grad()
-            self.manual_backward(total)
-            opt_d.step()
-        self.untoggle_optimizer(opt_d)
+        with self.only(opt_d):
+            for real, y in zip(minibatches, label_batches):
+                with torch.no_grad():
+                    fake = self.generate(self.noise(len(real)), y)
+                critic = self.critic(y)
+                real, fake = pack(real, self.pack), pack(fake, self.pack)
+                d_real, d_fake = critic(real), critic(fake)
+                d_loss = self.objective.d_loss(d_real, d_fake)
+                penalties = {
+                    r.name: r.critic_penalty(critic, real, fake, self.rng) for r in regularizers
+                }
+                total = sum((r.weight * penalties[r.name] for r in regularizers), d_loss)
+                self.update(total, opt_d)
 
-        self.toggle_optimizer(opt_g)
-        fake = self.generate(self.noise(len(real) * self.pack), y)
-        g_loss = self.objective.g_loss(critic(pack(fake, self.pack)))
-        opt_g.zero_grad()
-        self.manual_backward(g_loss)
-        opt_g.step()
-        self.untoggle_optimizer(opt_g)
+        with self.only(opt_g):
+            fake = self.generate(self.noise(len(real) * self.pack), y)
+            g_loss = self.objective.g_loss(critic(pack(fake, self.pack)))
+            self.update(g_loss, opt_g)
 
         metrics = {"train/d_loss": total, "train/g_loss": g_loss}
         metrics |= {f"train/{k}": v for k, v in penalties.items()}
@@ -210,7 +270,10 @@ class AdversarialFamily(pl.LightningModule):
         self.end_step(metrics)
 
     def end_step(self, metrics: dict[str, Tensor]) -> None:
-        """After a whole generator step: count it, step the schedulers, keep its metrics."""
+        """After a whole generator step: count it, step the schedulers, keep its metrics.
+
+        A non-finite metric (loss, penalty, estimate) raises `Diverged` here, before any callback
+        sees the step: no evaluation, picture or checkpoint is made from it."""
         self.g_step += 1
         for scheduler in self.schedulers():
             scheduler.step()
@@ -218,6 +281,9 @@ class AdversarialFamily(pl.LightningModule):
             if hasattr(cb, "train_metrics"):
                 metrics |= {k: torch.tensor(v) for k, v in cb.train_metrics().items()}
         self.last_metrics = {k: v.detach() for k, v in metrics.items()}
+        bad = first_non_finite(self.last_metrics)
+        if bad is not None:
+            raise Diverged(self.g_step, *bad)
         if self.logger is not None and self.g_step % self.trainer.log_every_n_steps == 0:
             # straight to the logger: Lightning's self.log costs about 0.3 ms per key and step
             self.logger.log_metrics(to_floats(self.last_metrics), step=self.g_step)
@@ -229,6 +295,11 @@ class AdversarialFamily(pl.LightningModule):
 
     # -- checkpoints -------------------------------------------------------------------------
     def on_save_checkpoint(self, checkpoint: dict) -> None:
+        # finite losses can still leave non-finite weights after the step's update: such a
+        # checkpoint is never written (the last finite one stays)
+        bad = first_non_finite_tensor(checkpoint["state_dict"])
+        if bad is not None:
+            raise Diverged(self.g_step, bad, float("nan"))
         checkpoint["ganexp"] = {
             "g_step": self.g_step,
             "num_classes": self.num_classes,

@@ -10,15 +10,44 @@ RMSProp are per parameter). Samples run through the whole pyramid (nets/lapgan.p
 from __future__ import annotations
 
 import torch
+from omegaconf import DictConfig
 from torch import Tensor
 
-from ganexp.data.stream import step_key
-from ganexp.families.base import NOISE_STREAM, AdversarialFamily
+from ganexp.config import ConfigError, check_integer
+from ganexp.data.stream import NOISE_STREAM, step_key
+from ganexp.families.base import AdversarialFamily
 from ganexp.nets.lapgan import gaussian_pyramid, upsample
+from ganexp.settings import has_gradient_penalty
 
 
 class LAPGAN(AdversarialFamily):
     """Logs `train/d_loss`, `train/g_loss` (sums over levels) and `train/d_loss_level{k}`."""
+
+    @classmethod
+    def check_config(cls, cfg: DictConfig) -> None:
+        """The levels must end at a DCGAN size; the family plays each level's game itself, so it
+        takes the plain adversarial objectives (weight clipping included), not the penalties."""
+        levels, size = cfg.model.levels, cfg.dataset.get("image_size")
+        check_integer(levels, "model.levels")
+        if size is not None and size / 2 ** (levels - 1) not in (8, 16, 32, 64):
+            raise ConfigError(
+                f"model.levels={levels} at dataset.image_size={size}: the coarsest level would be "
+                f"{size / 2 ** (levels - 1):g} px; allowed coarsest sizes are 8, 16, 32, 64"
+            )
+        unsupported = [name for name in cfg.get("callbacks", {}) if name != "ema"]
+        if has_gradient_penalty(cfg) or unsupported or cfg.loss.objective == "elbo":
+            raise ConfigError(
+                f"model=lapgan with loss={cfg.loss.name} callbacks={unsupported}: allowed losses "
+                "are [gan, ns, hinge, lsgan, wgan, fgan] and callbacks [ema]"
+            )
+        if cfg.model.get("conditional"):
+            raise ConfigError(
+                "model.conditional=true with model=lapgan: allowed values are [false]"
+            )
+
+    def check_nets(self, shape: tuple[int, ...]) -> None:
+        """The pyramid's final image has the data's shape (its levels' D are ganexp's own)."""
+        self.check_generator(shape, 2, None)
 
     def real_levels(self, image: Tensor) -> list[tuple[Tensor | None, Tensor]]:
         """(condition, real input of D) per level: (None, I_0), then (l_k, I_k)."""
@@ -46,32 +75,26 @@ class LAPGAN(AdversarialFamily):
         opt_g, opt_d = self.optimizers()
         self.rng.manual_seed(step_key(self.seed, NOISE_STREAM, self.global_rank, self.g_step))
 
-        self.toggle_optimizer(opt_d)
-        for real in batch.chunk(self.n_critic):
-            levels = self.real_levels(real)
-            noise = self.generator.split(self.noise(len(real)))
-            d_losses = []
-            for k, ((condition, image), z) in enumerate(zip(levels, noise)):
-                with torch.no_grad():
-                    fake = self.fake(k, condition, z)
-                d_real, d_fake = self.judge(k, condition, image), self.judge(k, condition, fake)
-                d_losses.append(self.objective.d_loss(d_real, d_fake))
-            d_loss = sum(d_losses)
-            opt_d.zero_grad()
-            self.manual_backward(d_loss)
-            opt_d.step()
-        self.untoggle_optimizer(opt_d)
+        with self.only(opt_d):
+            for real in batch.chunk(self.n_critic):
+                levels = self.real_levels(real)
+                noise = self.generator.split(self.noise(len(real)))
+                d_losses = []
+                for k, ((condition, image), z) in enumerate(zip(levels, noise)):
+                    with torch.no_grad():
+                        fake = self.fake(k, condition, z)
+                    d_real = self.judge(k, condition, image)
+                    d_losses.append(self.objective.d_loss(d_real, self.judge(k, condition, fake)))
+                d_loss = sum(d_losses)
+                self.update(d_loss, opt_d)
 
-        self.toggle_optimizer(opt_g)
-        noise = self.generator.split(self.noise(len(real)))
-        g_loss = sum(
-            self.objective.g_loss(self.judge(k, condition, self.fake(k, condition, z)))
-            for k, ((condition, _), z) in enumerate(zip(levels, noise))
-        )
-        opt_g.zero_grad()
-        self.manual_backward(g_loss)
-        opt_g.step()
-        self.untoggle_optimizer(opt_g)
+        with self.only(opt_g):
+            noise = self.generator.split(self.noise(len(real)))
+            g_loss = sum(
+                self.objective.g_loss(self.judge(k, condition, self.fake(k, condition, z)))
+                for k, ((condition, _), z) in enumerate(zip(levels, noise))
+            )
+            self.update(g_loss, opt_g)
 
         metrics = {"train/d_loss": d_loss, "train/g_loss": g_loss}
         metrics |= {f"train/d_loss_level{k}": loss for k, loss in enumerate(d_losses)}

@@ -1,4 +1,4 @@
-"""The VAE (THEORY.md section 6): the explicit-density baseline, trained and evaluated like the GANs.
+"""The VAE (docs/theory.md section 11): the explicit-density baseline, trained and evaluated like the GANs.
 
 The encoder is the discriminator's network with 2 * z_dim outputs (mu and log sigma^2), the
 decoder is the generator's; both take one step per generator step on the same minibatch, each
@@ -9,10 +9,12 @@ pictures and evaluations come from the decoder's mean on prior noise, exactly as
 from __future__ import annotations
 
 import torch
+from omegaconf import DictConfig
 from torch import Tensor, nn
 
-from ganexp.data.stream import step_key
-from ganexp.families.base import NOISE_STREAM, AdversarialFamily
+from ganexp.config import ConfigError, check_positive
+from ganexp.data.stream import NOISE_STREAM, step_key
+from ganexp.families.base import AdversarialFamily
 from ganexp.losses.vae import elbo, reparameterise
 
 
@@ -20,9 +22,40 @@ class VAE(AdversarialFamily):
     """Logs `train/elbo` (nats per sample, a lower bound on log p(x)), `train/recon` (the expected
     log-likelihood term) and `train/kl` (KL(q(z|x) || N(0, I)))."""
 
+    @classmethod
+    def check_config(cls, cfg: DictConfig) -> None:
+        """The VAE's prior is N(0, I), it has no discriminator to penalise, and no labels."""
+        check_positive(cfg.loss.family.decoder_std, "loss.family.decoder_std")
+        if cfg.model.prior != "normal":
+            raise ConfigError(
+                f"model.prior={cfg.model.prior} with loss=vae: allowed values are [normal]"
+            )
+        if cfg.model.get("conditional"):
+            raise ConfigError("model.conditional=true with loss=vae: allowed values are [false]")
+        others = [name for name in cfg.get("callbacks", {}) if name != "ema"]
+        if others:
+            raise ConfigError(
+                f"callbacks={others} with loss=vae act on a discriminator the VAE does not have; "
+                "allowed values are [ema]"
+            )
+
     def __init__(self, decoder_std: float = 0.1, **kwargs):
         super().__init__(**kwargs)
         self.decoder_std = decoder_std
+
+    def check_nets(self, shape: tuple[int, ...]) -> None:
+        """The decoder draws the data's shape; the encoder gives mu and log sigma^2 (2 * z_dim)."""
+        from ganexp.families.base import eval_mode
+
+        x = self.check_generator(shape, 2, None)
+        with torch.no_grad(), eval_mode(self.encoder):
+            out = self.encoder(x)
+        if tuple(out.shape) != (2, 2 * self.z_dim):
+            raise ConfigError(
+                f"model.discriminator (the VAE's encoder): its output for x of shape "
+                f"{tuple(x.shape)} has shape {tuple(out.shape)}; it must be (2, 2 * z_dim) = "
+                f"{(2, 2 * self.z_dim)}"
+            )
 
     @property
     def encoder(self) -> nn.Module:
@@ -42,11 +75,7 @@ class VAE(AdversarialFamily):
             x, self.generator(reparameterise(mu, log_var, eps)), mu, log_var, self.decoder_std
         )
         loss = -bound.mean()
-        opt_decoder.zero_grad()
-        opt_encoder.zero_grad()
-        self.manual_backward(loss)
-        opt_decoder.step()
-        opt_encoder.step()
+        self.update(loss, opt_decoder, opt_encoder)  # one bound, both networks
 
         metrics = {"train/elbo": -loss, "train/recon": recon.mean(), "train/kl": kl.mean()}
         self.end_step(metrics)

@@ -1,4 +1,4 @@
-"""Adversarial objectives as pure functions of discriminator logits (THEORY.md sections 2 and 5).
+"""Adversarial objectives as pure functions of discriminator logits (docs/theory.md sections 2 and 6).
 
 `D(x) = sigmoid(d(x))`, so `log D = -softplus(-d)` and `log(1 - D) = -softplus(d)`: no function
 here ever takes the log of a sigmoid. Every function returns a scalar to *minimise*.

@@ -1,4 +1,4 @@
-"""f-divergences and the f-GAN objective (Nowozin, Cseke, Tomioka 2016; THEORY.md section 4).
+"""f-divergences and the f-GAN objective (Nowozin, Cseke, Tomioka 2016; docs/theory.md section 5).
 
 `D_f(P || Q) = E_Q f(p/q) >= sup_T E_P[T] - E_Q[f*(T)]`. The critic outputs an unbounded `v`; the
 output activation `g_f` maps it into the domain of `f*`, so `T = g_f(v)`. Every divergence carries

@@ -1,4 +1,4 @@
-"""The VAE's evidence lower bound (Kingma and Welling 2014; THEORY.md section 6), per sample:
+"""The VAE's evidence lower bound (Kingma and Welling 2014; docs/theory.md section 11), per sample:
 
     ELBO(x) = E_{q(z|x)}[log p(x|z)] - KL(q(z|x) || N(0, I)) <= log p(x),
 

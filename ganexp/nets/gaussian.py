@@ -1,4 +1,5 @@
-"""The parametric generator of the seeds' p(x; theta): x = mu + sigma * z, z ~ N(0, I).
+"""The parametric generator p(x; theta) of maximum likelihood (docs/theory.md section 12):
+x = mu + sigma * z, z ~ N(0, I).
 
 Two learnable parameters per data dimension (mu and log sigma), so what a divergence makes the
 generator do (cover both modes, or pick one) can be read off the parameters and compared with the

@@ -1,4 +1,4 @@
-"""LAPGAN (Denton et al. 2015; THEORY.md section 6): a Laplacian pyramid of generators.
+"""LAPGAN (Denton et al. 2015; docs/theory.md section 10): a Laplacian pyramid of generators.
 
 Level 0 generates a small image from noise (a DCGAN at the coarsest size). Each finer level k
 takes the upsampled coarser image l_k and a noise plane and generates the high-frequency residual

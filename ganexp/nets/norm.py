@@ -1,13 +1,12 @@
-"""Normalisation by name. Gradient penalties are per sample, so their critics use `layer`, `none`
-or `spectral`. `spectral` (Miyato et al. 2018) adds no layer: it divides every weight by its largest
-singular value, estimated by one power iteration per forward pass (`spectral_norm`)."""
+"""Normalisation by name (`ganexp.names.NORMS`). Gradient penalties are per sample, so their
+critics use `layer`, `none` or `spectral`. `spectral` (Miyato et al. 2018) adds no layer: it
+divides every weight by its largest singular value, estimated by one power iteration per forward
+pass (`spectral_norm`)."""
 
 from __future__ import annotations
 
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
-
-NORMS = ("batch", "layer", "none", "spectral")
 
 
 def with_spectral_norm(net: nn.Module) -> nn.Module:

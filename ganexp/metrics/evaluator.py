@@ -7,9 +7,7 @@ from pathlib import Path
 
 import torch
 
-from ganexp.data.stream import step_key
-
-EVAL_STREAM = 3
+from ganexp.data.stream import EVAL_STREAM, step_key
 
 
 class Evaluator:

@@ -1,0 +1,104 @@
+"""Lightning's ModelCheckpoint and EarlyStopping, checked after every evaluation.
+
+Lightning checks them at the end of a validation loop or of an epoch; a GAN run has neither (one
+endless epoch, evaluated by the Evaluation callback every `eval.every_n_g_steps` generator steps
+and at the end). These subclasses keep Lightning's own logic (top-k bookkeeping, patience,
+thresholds, messages) and only move the moment of the check to right after each evaluation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytorch_lightning as pl
+from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
+
+from ganexp.callbacks.evaluation import Evaluation
+from ganexp.config import ConfigError
+
+# which way is better for ganexp's own metrics (a user metric names its mode itself)
+HIGHER_IS_BETTER = (
+    "val/hq_fraction", "val/modes_covered", "val/classes_covered", "val/classifier_accuracy",
+    "val/label_accuracy", "val/precision", "val/recall", "val/density", "val/coverage", "val/is",
+)  # fmt: skip
+
+
+def direction(metric: str, mode: str = "auto") -> str:
+    """'max' or 'min' for `metric`; `mode` 'auto' knows ganexp's metrics (distances: 'min')."""
+    if mode != "auto":
+        return mode
+    return "max" if metric in HIGHER_IS_BETTER or metric.endswith("_spearman") else "min"
+
+
+def _require(metric: str, key: str, metrics: dict) -> None:
+    if metric not in metrics:
+        known = sorted(k for k in metrics if k.startswith("val/"))
+        raise ConfigError(f"{key}={metric}: this run's evaluation reports {known}")
+
+
+def _just_evaluated(trainer: pl.Trainer, pl_module: pl.LightningModule) -> bool:
+    evaluation = next(cb for cb in trainer.callbacks if isinstance(cb, Evaluation))
+    return evaluation.last_g_step == pl_module.g_step
+
+
+class BestCheckpoint(ModelCheckpoint):
+    """Keeps `<dirpath>/best.ckpt`: the state at the evaluation where `monitor` was best."""
+
+    def __init__(self, dirpath: str | Path, monitor: str, mode: str = "auto"):
+        super().__init__(
+            dirpath=dirpath,
+            filename="best",
+            monitor=monitor,
+            mode=direction(monitor, mode),
+            save_top_k=1,
+            save_last=False,
+            auto_insert_metric_name=False,
+            enable_version_counter=False,
+            save_on_train_epoch_end=False,
+        )
+        self._checked = -1
+
+    def _check(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if _just_evaluated(trainer, pl_module) and self._checked != pl_module.g_step:
+            self._checked = pl_module.g_step
+            candidates = self._monitor_candidates(trainer)
+            _require(self.monitor, "train.keep_best", candidates)
+            self._save_topk_checkpoint(trainer, candidates)
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self._check(trainer, pl_module)
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._check(trainer, pl_module)
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        pass
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        pass
+
+
+class EarlyStop(EarlyStopping):
+    """Stops the run when `monitor` has not improved by `min_delta` for `patience` evaluations."""
+
+    def __init__(self, monitor: str, patience: int = 3, min_delta: float = 0.0, mode: str = "auto"):
+        super().__init__(
+            monitor=monitor,
+            patience=patience,
+            min_delta=min_delta,
+            mode=direction(monitor, mode),
+            check_on_train_epoch_end=False,
+        )
+        self._checked = -1
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if _just_evaluated(trainer, pl_module) and self._checked != pl_module.g_step:
+            self._checked = pl_module.g_step
+            going = not trainer.should_stop
+            _require(self.monitor, "train.early_stopping.metric", trainer.callback_metrics)
+            self._run_early_stopping_check(trainer)
+            if going and trainer.should_stop:
+                pl_module.stopped_early = self.stopping_reason_message or self.monitor
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        pass

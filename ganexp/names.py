@@ -1,0 +1,9 @@
+"""Names that more than one module reads (kept free of imports, so the command line stays fast)."""
+
+# what the critic says about the distance between the two distributions, by family: the progress
+# metric of the console bar and of a sweep when no `metric` is chosen
+PROGRESS_METRICS = ("train/w_estimate", "train/js_estimate")
+
+# normalisation layers of the nets, by name (nets/norm.py); the MLP generator takes the first three
+NORMS = ("none", "batch", "layer", "spectral")
+GENERATOR_NORMS = NORMS[:3]

@@ -59,7 +59,14 @@ class VAE(AdversarialFamily):
 
     @property
     def encoder(self) -> nn.Module:
+        """q(z|x): the model's discriminator net, built with 2 * z_dim outputs (it keeps the
+        attribute name `discriminator`, so checkpoints and the shared builders stay one)."""
         return self.discriminator
+
+    @property
+    def decoder(self) -> nn.Module:
+        """The mean of p(x|z): the model's generator net."""
+        return self.generator
 
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """mu and log sigma^2 of q(z|x)."""

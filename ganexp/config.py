@@ -12,10 +12,10 @@ from omegaconf import DictConfig
 
 from ganexp.errors import ConfigError
 from ganexp.names import GENERATOR_NORMS, NORMS
-from ganexp.options import CONF_DIR, check_group_lists, option_file, options
+from ganexp.options import CONF_DIR, option_file, options
 from ganexp.settings import family_node, has_gradient_penalty, resolve_d_norm
 
-__all__ = ["ConfigError", "check_group_lists", "validate", "validate_data", "options"]
+__all__ = ["ConfigError", "check_integer", "check_positive", "validate", "validate_data"]
 
 PRIORS = ("normal", "uniform")
 LR_SCHEDULES = ("constant", "linear")

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from ganexp.config import options
+from ganexp.options import options
 
 POINTS = ["balls45", "gauss1d", "grid25", "mixture1d", "ring8", "swissroll"]
 LOSSES = options("loss")

@@ -7,7 +7,8 @@ import pytorch_lightning as pl
 import torch
 
 from ganexp import load
-from ganexp.config import ConfigError, options
+from ganexp.config import ConfigError
+from ganexp.options import options
 from ganexp.train import compose, run
 
 STEPS = ["train.g_steps=3", "train.batch_size=16"]

@@ -16,7 +16,8 @@ from conftest import FAST
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf, open_dict
 
-from ganexp.config import CONF_DIR, validate
+from ganexp.config import validate
+from ganexp.options import CONF_DIR
 
 SWEEPS = Path(__file__).resolve().parent.parent / "sweeps"
 GROUPS = ("loss", "optimizer", "model", "dataset")

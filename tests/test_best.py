@@ -95,3 +95,12 @@ def test_without_a_best_checkpoint_load_says_how_to_keep_one(fit, tmp_path):
     fit([*RING, "train.g_steps=5"])
     with pytest.raises(ConfigError, match="train.keep_best"):
         load(tmp_path / "run", which="best")
+
+
+def test_an_infinite_distance_is_a_value_not_a_failure(fit, tmp_path):
+    # early on a mode is missing and the mode KL is infinite: still a metric Lightning can compare
+    s = fit([*RING, "train.g_steps=30", "train.keep_best=val/mode_kl",
+             "train.early_stopping.metric=val/mode_kl", "train.early_stopping.patience=10"])
+    assert any(r["val/mode_kl"] == float("inf") for r in s["history"])
+    assert s["g_steps"] == 30 and s["stopped_early"] is None
+    assert (tmp_path / "run" / "checkpoints" / "best.ckpt").is_file()

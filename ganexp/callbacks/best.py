@@ -88,6 +88,9 @@ class EarlyStop(EarlyStopping):
             min_delta=min_delta,
             mode=direction(monitor, mode),
             check_on_train_epoch_end=False,
+            # an infinite distance (a KL with a mode missing) is a measurement, not a failure:
+            # it never counts as an improvement, but it does not end the run by itself
+            check_finite=False,
         )
         self._checked = -1
 

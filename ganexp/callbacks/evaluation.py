@@ -52,15 +52,13 @@ class Evaluation(pl.Callback):
         self._count += 1
         if pl_module.g_step % self.every == 0 or pl_module.g_step >= pl_module.budget:
             self._evaluate(trainer, pl_module)
-            pl_module.log_dict(self._finite(), on_step=True, on_epoch=False, logger=False)
+            pl_module.log_dict(self._values(), on_step=True, on_epoch=False, logger=False)
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if pl_module.g_step != self.last_g_step:  # stopped early, between evaluations
             self._evaluate(trainer, pl_module)
             # Lightning takes no self.log here; its metric dict is updated as self.log would
-            trainer.callback_metrics.update(
-                {k: torch.tensor(v) for k, v in self._finite().items()}
-            )
+            trainer.callback_metrics.update({k: torch.tensor(v) for k, v in self._values().items()})
         rows = [r for r in self.history if "train/w_estimate" in r and "val/w1" in r]
         if rows and trainer.is_global_zero:
             rho = spearman([r["train/w_estimate"] for r in rows], [r["val/w1"] for r in rows])
@@ -70,8 +68,8 @@ class Evaluation(pl.Callback):
                     {"val/w_estimate_w1_spearman": rho}, step=pl_module.g_step
                 )
 
-    def _finite(self) -> dict[str, float]:
-        return {k: float(v) for k, v in self.results.items() if math.isfinite(v)}
+    def _values(self) -> dict[str, float]:
+        return {k: float(v) for k, v in self.results.items()}
 
     def _evaluate(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
         self.last_g_step = module.g_step

@@ -29,6 +29,7 @@ from torch import Tensor, nn
 from ganexp.callbacks.penalty import CriticPenalty
 from ganexp.data.stream import NOISE_STREAM, step_key
 from ganexp.divergence import Diverged, first_non_finite, first_non_finite_tensor
+from ganexp.errors import ConfigError
 from ganexp.losses import Objective
 
 
@@ -146,19 +147,13 @@ class AdversarialFamily(pl.LightningModule):
         """The generator samples come from (the EMA copy where the callback is on, else the
         trained one), in eval mode for the block, then restored."""
         net = self.samplers.get("ema", self.generator)
-        was_training = net.training
-        net.eval()
-        try:
+        with eval_mode(net):
             yield net
-        finally:
-            net.train(was_training)
 
     # -- start-up checks -------------------------------------------------------------------
     def check_nets(self, shape: tuple[int, ...]) -> None:
         """G and D keep their contract (contracts.Generator, contracts.Discriminator) on a tiny
         batch, in eval mode and with their own noise: nothing of the run's state changes."""
-        from ganexp.errors import ConfigError
-
         n, labels = 2 * self.pack, self.balanced_labels(2 * self.pack)
         x = self.check_generator(shape, n, labels)
         with torch.no_grad(), eval_mode(self.discriminator):
@@ -173,8 +168,6 @@ class AdversarialFamily(pl.LightningModule):
 
     def check_generator(self, shape: tuple[int, ...], n: int, labels: Tensor | None) -> Tensor:
         """G's output for `n` noise vectors has the data's shape; returns it."""
-        from ganexp.errors import ConfigError
-
         z = torch.randn(n, self.z_dim, generator=torch.Generator().manual_seed(0))
         with torch.no_grad(), eval_mode(self.generator):
             x = self.generate(z.to(self.device), labels)

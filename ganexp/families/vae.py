@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 from ganexp.config import ConfigError, check_positive
 from ganexp.data.stream import NOISE_STREAM, step_key
-from ganexp.families.base import AdversarialFamily
+from ganexp.families.base import AdversarialFamily, eval_mode
 from ganexp.losses.vae import elbo, reparameterise
 
 
@@ -45,8 +45,6 @@ class VAE(AdversarialFamily):
 
     def check_nets(self, shape: tuple[int, ...]) -> None:
         """The decoder draws the data's shape; the encoder gives mu and log sigma^2 (2 * z_dim)."""
-        from ganexp.families.base import eval_mode
-
         x = self.check_generator(shape, 2, None)
         with torch.no_grad(), eval_mode(self.encoder):
             out = self.encoder(x)

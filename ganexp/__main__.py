@@ -55,7 +55,10 @@ def main(cfg: DictConfig) -> float | None:
             file=sys.stderr,
         )
         sys.exit(128 + int(getattr(signal, summary["stopped_by"])))
-    return objective(summary, cfg.get("metric"))
+    try:
+        return objective(summary, cfg.get("metric"))
+    except ConfigError as err:  # a metric this run does not report
+        sys.exit(f"ganexp: {err}")
 
 
 if __name__ == "__main__":

@@ -97,3 +97,14 @@ def test_python_api_names_the_options_of_a_list_override():
 
     with pytest.raises(ConfigError, match=r"unknown \['foo'\]; the options of 'callbacks' are ema"):
         compose(["loss=ns", "callbacks=[r1,foo]"])
+
+
+def test_a_metric_the_run_does_not_report_ends_with_one_line(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "ganexp", "model=mlp", "dataset=ring8", "loss=ns",
+         "metric=val/no_such", "train.g_steps=3", "logger=none", "eval.inception=false",
+         "trainer.enable_progress_bar=false", f"hydra.run.dir={tmp_path}"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "metric=val/no_such: this run reports" in proc.stderr and "val/hq_fraction" in proc.stderr

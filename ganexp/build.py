@@ -108,6 +108,7 @@ def build_family(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | Non
         channels_last=bool(cfg.get("channels_last")),
         num_classes=num_classes if cfg.model.get("conditional") else None,
         pack=cfg.model.get("pack", 1),
+        rejection=bool(cfg.get("sampling", {}).get("rejection", False)),
         run_config=OmegaConf.to_container(cfg, resolve=True),
     )
 

@@ -162,6 +162,7 @@ def validate(cfg: DictConfig, dirs: Sequence[Path] = (CONF_DIR,)) -> None:
             f"model.pack={packs} with model={m.name} loss={loss.name}: packing needs one "
             "discriminator judging whole samples; allowed values are [1]"
         )
+    check_rejection(cfg)
     if conditional and not (isinstance(m.embed_dim, int) and m.embed_dim >= 1):
         raise ConfigError(f"model.embed_dim={m.embed_dim}: must be an integer >= 1")
     for key in ("compile", "channels_last"):
@@ -183,6 +184,23 @@ def validate(cfg: DictConfig, dirs: Sequence[Path] = (CONF_DIR,)) -> None:
             "momentum-based optimizers make weight-clipped critics unstable; optimizer=rmsprop is "
             "its choice",
             stacklevel=2,
+        )
+
+
+def check_rejection(cfg: DictConfig) -> None:
+    """`sampling.rejection` reads log p_data / p_G from one unconditional discriminator trained
+    by cross-entropy (ganexp/sampling.py)."""
+    rejection = cfg.get("sampling", {}).get("rejection", False)
+    if not isinstance(rejection, bool):
+        raise ConfigError(f"sampling.rejection={rejection}: allowed values are [true, false]")
+    m, loss = cfg.model, cfg.loss
+    conditional = m.get("conditional", False)
+    if rejection and (loss.objective not in ("gan", "ns") or m.name == "lapgan" or conditional):
+        raise ConfigError(
+            f"sampling.rejection=true with model={m.name} loss={loss.name}"
+            f"{' model.conditional=true' if conditional else ''}: rejection sampling reads "
+            "log p_data / p_G from one unconditional discriminator trained by cross-entropy; "
+            "allowed losses are [gan, ns], without lapgan or model.conditional"
         )
 
 
@@ -209,7 +227,9 @@ def validate_callbacks(callbacks: DictConfig) -> None:
         if not (isinstance(decay, float) and 0 < decay < 1):
             raise ConfigError(f"callbacks.ema.decay={decay}: must be a number in (0, 1)")
     if "instance_noise" in callbacks:
-        check_positive(callbacks.instance_noise.std, "callbacks.instance_noise.std", allow_zero=True)
+        check_positive(
+            callbacks.instance_noise.std, "callbacks.instance_noise.std", allow_zero=True
+        )
         check_positive(
             callbacks.instance_noise.anneal_g_steps, "callbacks.instance_noise.anneal_g_steps"
         )
@@ -226,9 +246,7 @@ def check_datamodule(datamodule, labelled: bool = False) -> None:
     if not isinstance(datamodule, GANDataModule):
         raise ConfigError(f"{what}: must be a ganexp.contracts.GANDataModule")
     shape = getattr(datamodule, "shape", None)
-    if not (
-        isinstance(shape, (tuple, list)) and shape and all(isinstance(s, int) for s in shape)
-    ):
+    if not (isinstance(shape, (tuple, list)) and shape and all(isinstance(s, int) for s in shape)):
         raise ConfigError(f"{what}: `shape` is {shape!r}; it must be the sample shape, e.g. (2,)")
     gen = torch.Generator().manual_seed(0)
     x = datamodule.sample(2, gen)

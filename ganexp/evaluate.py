@@ -1,8 +1,10 @@
 """`python -m ganexp.evaluate RUN_DIR [key=value ...]`: evaluate a finished run's checkpoint again.
 
 Keys: `which=best` (RUN_DIR/checkpoints/best.ckpt, kept with train.keep_best; default `last`),
-`checkpoint=PATH` (any .ckpt file) and any `eval.*` key without the prefix (`num_samples=10000`, `inception=false`, ...). Prints the metrics as JSON and writes them to
-RUN_DIR/evaluation.json.
+`checkpoint=PATH` (any .ckpt file), `rejection=true|false` (sample with or without the
+discriminator's rejection sampling, whatever the run's `sampling.rejection`) and any `eval.*` key
+without the prefix (`num_samples=10000`, `inception=false`, ...). Prints the metrics as JSON and
+writes them to RUN_DIR/evaluation.json.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from ganexp.atomic import write_text
-from ganexp.config import ConfigError
+from ganexp.config import ConfigError, check_rejection
 
 
 def evaluate_run(run_dir: str | Path, overrides: list[str] = ()) -> dict:
@@ -26,20 +28,27 @@ def evaluate_run(run_dir: str | Path, overrides: list[str] = ()) -> dict:
     which = options.pop("which", "last")
     checkpoint = find_checkpoint(options.pop("checkpoint", None) or run_dir, which)
     cfg = OmegaConf.create(read_checkpoint(checkpoint)["ganexp"]["config"])
+    rejection = options.pop("rejection", None)
     unknown = set(options) - set(cfg.eval)
     if unknown:
         raise ConfigError(
-            f"{sorted(unknown)}: allowed keys are which, checkpoint, {', '.join(cfg.eval)}"
+            f"{sorted(unknown)}: allowed keys are which, checkpoint, rejection, "
+            f"{', '.join(cfg.eval)}"
         )
+    if rejection is not None:
+        check_rejection(OmegaConf.merge(cfg, {"sampling": {"rejection": rejection}}))
     settings = OmegaConf.merge(cfg.eval, options)
     settings.pop("every_n_g_steps")
     module = load(checkpoint)
+    if rejection is not None:
+        module.rejection = rejection
     datamodule = build_datamodule(cfg)
     datamodule.setup("fit")
     from ganexp.metrics.evaluator import Evaluator
 
     metrics = Evaluator(datamodule, seed=cfg.train.seed, **settings)(module)
     result = {**metrics, "g_steps": module.g_step, "checkpoint": str(checkpoint)}
+    result["rejection"] = module.rejection
     write_text(Path(run_dir) / "evaluation.json", json.dumps(result, indent=2))
     return result
 

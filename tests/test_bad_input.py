@@ -57,6 +57,9 @@ CASES = [
     (["optimizer.g.betas=[1.5,0.9]"], ["optimizer.g.betas=[1.5, 0.9]", "[0, 1)"]),
     (["optimizer.d.betas=[0.5]"], ["optimizer.d.betas=[0.5]", "two numbers"]),
     (["optimizer=rmsprop", "optimizer.d.weight_decay=-1"], ["optimizer.d.weight_decay=-1"]),
+    (["sampling.rejection=yes"], ["sampling.rejection=yes", "true, false"]),
+    (["sampling.rejection=true"], ["sampling.rejection=true", "loss=wgan_gp", "gan, ns"]),
+    (["model=lapgan", "loss=ns", "model.coarsest=conv"], ["model.coarsest=conv", "mlp", "dcgan"]),
     # paths that are not what they should be
     (["resume=/no/such/run"], ["resume=/no/such/run", "last.ckpt"]),
     (["eval.inception_weights=/no/such.pth"], ["eval.inception_weights=/no/such.pth", "null"]),
@@ -101,10 +104,25 @@ def test_python_api_names_the_options_of_a_list_override():
 
 def test_a_metric_the_run_does_not_report_ends_with_one_line(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "ganexp", "model=mlp", "dataset=ring8", "loss=ns",
-         "metric=val/no_such", "train.g_steps=3", "logger=none", "eval.inception=false",
-         "trainer.enable_progress_bar=false", f"hydra.run.dir={tmp_path}"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "ganexp",
+            "model=mlp",
+            "dataset=ring8",
+            "loss=ns",
+            "metric=val/no_such",
+            "train.g_steps=3",
+            "logger=none",
+            "eval.inception=false",
+            "trainer.enable_progress_bar=false",
+            f"hydra.run.dir={tmp_path}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
-    assert "metric=val/no_such: this run reports" in proc.stderr and "val/hq_fraction" in proc.stderr
+    assert (
+        "metric=val/no_such: this run reports" in proc.stderr and "val/hq_fraction" in proc.stderr
+    )

@@ -66,7 +66,7 @@ def test_evaluate_refuses_unknown_keys(fit):
 
     s = fit(["model=mlp", "dataset=gauss1d", "loss=ns", "train.g_steps=1"])
     with pytest.raises(
-        ConfigError, match="allowed keys are which, checkpoint, every_n_g_steps, num_samples"
+        ConfigError, match="allowed keys are which, checkpoint, rejection, every_n_g_steps, num_samples"
     ):
         evaluate_run(s["run_dir"], ["samples=3"])
 

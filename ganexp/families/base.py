@@ -31,6 +31,7 @@ from ganexp.data.stream import NOISE_STREAM, step_key
 from ganexp.divergence import Diverged, first_non_finite, first_non_finite_tensor
 from ganexp.errors import ConfigError
 from ganexp.losses import Objective
+from ganexp.sampling import rejection_sample
 
 
 def pack(x: Tensor, m: int) -> Tensor:
@@ -82,6 +83,7 @@ class AdversarialFamily(pl.LightningModule):
         channels_last: bool = False,
         num_classes: int | None = None,
         pack: int = 1,
+        rejection: bool = False,
         run_config: dict | None = None,
     ):
         super().__init__()
@@ -90,6 +92,7 @@ class AdversarialFamily(pl.LightningModule):
         self.objective = objective
         self.n_critic, self.z_dim, self.prior, self.seed = n_critic, z_dim, prior, seed
         self.channels_last, self.num_classes, self.pack = channels_last, num_classes, pack
+        self.rejection = rejection  # sample() keeps what D accepts (ganexp/sampling.py)
         self.lr_schedule, self.budget = lr_schedule, g_steps
         self.optimizer_cfg, self.run_config = optimizer, run_config
         self.g_step = 0
@@ -136,11 +139,21 @@ class AdversarialFamily(pl.LightningModule):
     ) -> Tensor:
         """`n` generated samples in data space from the sampling generator (the EMA copy where the
         callback is on, else the trained one), in eval mode, then restored. A conditional module
-        generates `labels` (default: every class in turn)."""
+        generates `labels` (default: every class in turn). With `sampling.rejection=true` they are
+        the samples D's rejection sampling keeps (ganexp/sampling.py)."""
         if labels is None:
             labels = self.balanced_labels(n)
         with self.sampling_generator() as net:
-            return self.generate(self.noise(n, generator), labels, net)
+            if not self.rejection:
+                return self.generate(self.noise(n, generator), labels, net)
+            with eval_mode(self.discriminator):
+                return rejection_sample(
+                    lambda k: self.generate(self.noise(k, generator), None, net),
+                    lambda x: self.discriminator(pack(x, self.pack)),
+                    n,
+                    self.pack,
+                    self.rng if generator is None else generator,
+                )
 
     @contextmanager
     def sampling_generator(self) -> Iterator[nn.Module]:

@@ -1,5 +1,6 @@
 """LAPGAN: the Laplacian pyramid is exact, every level has its own pair, samples run through all."""
 
+import pytest
 import torch
 
 from ganexp.data.digits import Digits
@@ -117,3 +118,24 @@ def test_a_level_gradient_stays_in_its_level():
     for k, level in enumerate(module.discriminator.levels):
         has_grad = any(p.grad is not None and p.grad.abs().sum() > 0 for p in level.parameters())
         assert has_grad == (k == 1), k
+
+
+def test_the_coarsest_critic_sees_an_artefact_every_fake_shares():
+    """Level 0's critic judges a batch of fakes alone: with BatchNorm it would normalise away a
+    feature every sample shares (a stripe drawn into all of them went unseen and stayed in every
+    sample), so its score must move when every image in the batch gains the same stripe."""
+    critic = fresh_module().discriminator.levels[0].train()
+    x = torch.rand(64, 1, 8, 8) * 2 - 1
+    striped = x.clone()
+    striped[:, :, ::2, 0] = 1.0  # the same bright dashes down the left edge of every image
+    with torch.no_grad():
+        shift = (critic(striped) - critic(x)).abs().mean()
+    assert shift > 1e-3
+
+
+@pytest.mark.parametrize("coarsest", ["mlp", "dcgan"])
+def test_either_coarsest_level_builds_and_samples(coarsest):
+    g = PyramidGenerator(z_dim=8, shape=(1, 32, 32), levels=3, coarsest=coarsest).eval()
+    with torch.no_grad():
+        images = g.pyramid(torch.randn(4, g.noise_dim))
+    assert [tuple(i.shape) for i in images] == [(4, 1, 8, 8), (4, 1, 16, 16), (4, 1, 32, 32)]

@@ -16,7 +16,7 @@ from torch import Tensor
 from ganexp.config import ConfigError, check_integer
 from ganexp.data.stream import NOISE_STREAM, step_key
 from ganexp.families.base import AdversarialFamily
-from ganexp.nets.lapgan import gaussian_pyramid, upsample
+from ganexp.nets.lapgan import COARSEST, gaussian_pyramid, upsample
 from ganexp.settings import has_gradient_penalty
 
 
@@ -29,6 +29,10 @@ class LAPGAN(AdversarialFamily):
         takes the plain adversarial objectives (weight clipping included), not the penalties."""
         levels, size = cfg.model.levels, cfg.dataset.get("image_size")
         check_integer(levels, "model.levels")
+        if cfg.model.get("coarsest", "mlp") not in COARSEST:
+            raise ConfigError(
+                f"model.coarsest={cfg.model.coarsest}: allowed values are {list(COARSEST)}"
+            )
         if size is not None and size / 2 ** (levels - 1) not in (8, 16, 32, 64):
             raise ConfigError(
                 f"model.levels={levels} at dataset.image_size={size}: the coarsest level would be "

@@ -1,6 +1,8 @@
 """LAPGAN (Denton et al. 2015; docs/theory.md section 10): a Laplacian pyramid of generators.
 
-Level 0 generates a small image from noise (a DCGAN at the coarsest size). Each finer level k
+Level 0 generates a small image from noise: fully connected nets by default (`coarsest="mlp"`,
+as Denton et al. used for CIFAR-10's 8x8 level), or a DCGAN pair (`coarsest="dcgan"`), which at 8 px
+is only two layers deep. Each finer level k
 takes the upsampled coarser image l_k and a noise plane and generates the high-frequency residual
 h_k; the image is l_k + h_k. Level k's discriminator judges the pair (l_k, l_k + h) against real
 pyramid pairs. Sampling runs coarse to fine through every level.
@@ -15,6 +17,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganexp.nets.dcgan import DCGANDiscriminator, DCGANGenerator, init_dcgan
+from ganexp.nets.mlp import MLPDiscriminator, MLPGenerator
+
+COARSEST = ("mlp", "dcgan")  # the nets of level 0
 
 
 def downsample(x: Tensor) -> Tensor:
@@ -88,16 +93,21 @@ class PyramidGenerator(nn.Module):
         z_dim: int,
         shape: Sequence[int],
         levels: int = 3,
+        coarsest: str = "mlp",
+        hidden: Sequence[int] = (512, 512),
         width: int = 128,
         residual_width: int = 16,
     ):
         super().__init__()
         channels, self.sizes = shape[0], level_sizes(shape[-1], levels)
         self.z_dim = z_dim
-        coarsest = (channels, self.sizes[0], self.sizes[0])
+        small = (channels, self.sizes[0], self.sizes[0])
+        if coarsest == "mlp":  # BatchNorm and ReLU inside, tanh out, like the DCGAN
+            level0 = MLPGenerator(z_dim, small, hidden, tanh=True, norm="batch")
+        else:
+            level0 = DCGANGenerator(z_dim, small, width)
         self.levels = nn.ModuleList(
-            [DCGANGenerator(z_dim, coarsest, width)]
-            + [ResidualGenerator(channels, residual_width) for _ in self.sizes[1:]]
+            [level0] + [ResidualGenerator(channels, residual_width) for _ in self.sizes[1:]]
         )
         self.noise_dim = z_dim + sum(s * s for s in self.sizes[1:])
 
@@ -124,20 +134,30 @@ class PyramidGenerator(nn.Module):
 
 
 class PyramidDiscriminator(nn.Module):
-    """All levels' discriminators: level 0 judges small images (a DCGAN critic of `width`), level
-    k the pair (l_k, image) (a DCGAN critic of `residual_width` over both as channels)."""
+    """All levels' discriminators: level 0 judges small images (an MLP critic of `hidden` units,
+    or a DCGAN critic of `width`), level k the pair (l_k, image) (a DCGAN critic of
+    `residual_width` over both as channels)."""
 
     def __init__(
         self,
         shape: Sequence[int],
         levels: int = 3,
+        coarsest: str = "mlp",
+        hidden: Sequence[int] = (512, 512),
         width: int = 64,
         residual_width: int = 32,
         norm: str = "batch",
     ):
         super().__init__()
         channels, sizes = shape[0], level_sizes(shape[-1], levels)
+        small = (channels, sizes[0], sizes[0])
+        if coarsest == "mlp":
+            # no BatchNorm here: over a batch of fakes only, it normalises away any feature that
+            # every fake shares, so the critic could not see an artefact common to all samples
+            level0 = MLPDiscriminator(small, hidden, "none" if norm == "batch" else norm)
+        else:
+            level0 = DCGANDiscriminator(small, width, norm)
         self.levels = nn.ModuleList(
-            [DCGANDiscriminator((channels, sizes[0], sizes[0]), width, norm)]
+            [level0]
             + [DCGANDiscriminator((2 * channels, s, s), residual_width, norm) for s in sizes[1:]]
         )

@@ -23,6 +23,16 @@ from ganexp.train import compose
 STEPS = ["train.g_steps=3", "train.batch_size=8", "eval.num_samples=64"]
 
 
+@pytest.fixture(autouse=True)
+def _brief_classifier(monkeypatch):
+    """The evaluation's classifier is not what these tests read (tests/test_image_metrics.py
+    checks it): on these tiny files it trains for a few steps and is not cached."""
+    from ganexp.metrics import classifier, images
+
+    brief = lambda x, y, cache: classifier.train_classifier(x, y, steps=5)  # noqa: E731
+    monkeypatch.setattr(images, "load_or_train", brief)
+
+
 def pixels(n: int, h: int, w: int, c: int | None = None) -> np.ndarray:
     """Image i is flat with grey level 10 * i + 5 (so every image is told apart after reading)."""
     shape = (n, h, w) if c is None else (n, h, w, c)

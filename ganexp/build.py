@@ -109,6 +109,7 @@ def build_family(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | Non
         num_classes=num_classes if cfg.model.get("conditional") else None,
         pack=cfg.model.get("pack", 1),
         rejection=bool(cfg.get("sampling", {}).get("rejection", False)),
+        calibrate_steps=cfg.get("sampling", {}).get("calibrate_steps", 0),
         run_config=OmegaConf.to_container(cfg, resolve=True),
     )
 

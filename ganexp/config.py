@@ -189,18 +189,29 @@ def validate(cfg: DictConfig, dirs: Sequence[Path] = (CONF_DIR,)) -> None:
 
 def check_rejection(cfg: DictConfig) -> None:
     """`sampling.rejection` reads log p_data / p_G from one unconditional discriminator trained
-    by cross-entropy (ganexp/sampling.py)."""
-    rejection = cfg.get("sampling", {}).get("rejection", False)
+    by cross-entropy (ganexp/sampling.py): the run's own, under loss gan or ns, or a copy
+    calibrated by cross-entropy for `sampling.calibrate_steps` steps under any loss."""
+    sampling = cfg.get("sampling", {})
+    rejection, steps = sampling.get("rejection", False), sampling.get("calibrate_steps", 0)
     if not isinstance(rejection, bool):
         raise ConfigError(f"sampling.rejection={rejection}: allowed values are [true, false]")
+    check_integer(steps, "sampling.calibrate_steps", minimum=0)
+    if not rejection:
+        return
     m, loss = cfg.model, cfg.loss
     conditional = m.get("conditional", False)
-    if rejection and (loss.objective not in ("gan", "ns") or m.name == "lapgan" or conditional):
+    if loss.name == "vae" or m.name == "lapgan" or conditional:
         raise ConfigError(
             f"sampling.rejection=true with model={m.name} loss={loss.name}"
             f"{' model.conditional=true' if conditional else ''}: rejection sampling reads "
-            "log p_data / p_G from one unconditional discriminator trained by cross-entropy; "
-            "allowed losses are [gan, ns], without lapgan or model.conditional"
+            "log p_data / p_G from one unconditional discriminator; it is for adversarial "
+            "losses, without lapgan or model.conditional"
+        )
+    if loss.objective not in ("gan", "ns") and steps == 0:
+        raise ConfigError(
+            f"sampling.rejection=true with loss={loss.name} and sampling.calibrate_steps=0: "
+            "only a critic trained by cross-entropy (loss gan or ns) reads as log p_data / p_G; "
+            "set sampling.calibrate_steps to an integer >= 1 (e.g. 2000) to calibrate a copy of it"
         )
 
 

@@ -2,7 +2,9 @@
 
 Keys: `which=best` (RUN_DIR/checkpoints/best.ckpt, kept with train.keep_best; default `last`),
 `checkpoint=PATH` (any .ckpt file), `rejection=true|false` (sample with or without the
-discriminator's rejection sampling, whatever the run's `sampling.rejection`) and any `eval.*` key
+discriminator's rejection sampling, whatever the run's `sampling.rejection`), `calibrate_steps=N`
+(read rejection through a copy of D calibrated by cross-entropy, `sampling.calibrate_steps`;
+needed for a critic not trained by loss gan or ns) and any `eval.*` key
 without the prefix (`num_samples=10000`, `inception=false`, ...). Prints the metrics as JSON and
 writes them to RUN_DIR/evaluation.json.
 """
@@ -28,20 +30,20 @@ def evaluate_run(run_dir: str | Path, overrides: list[str] = ()) -> dict:
     which = options.pop("which", "last")
     checkpoint = find_checkpoint(options.pop("checkpoint", None) or run_dir, which)
     cfg = OmegaConf.create(read_checkpoint(checkpoint)["ganexp"]["config"])
-    rejection = options.pop("rejection", None)
+    sampling = {k: options.pop(k) for k in ("rejection", "calibrate_steps") if k in options}
     unknown = set(options) - set(cfg.eval)
     if unknown:
         raise ConfigError(
-            f"{sorted(unknown)}: allowed keys are which, checkpoint, rejection, "
+            f"{sorted(unknown)}: allowed keys are which, checkpoint, rejection, calibrate_steps, "
             f"{', '.join(cfg.eval)}"
         )
-    if rejection is not None:
-        check_rejection(OmegaConf.merge(cfg, {"sampling": {"rejection": rejection}}))
+    if sampling:
+        check_rejection(OmegaConf.merge(cfg, {"sampling": sampling}))
     settings = OmegaConf.merge(cfg.eval, options)
     settings.pop("every_n_g_steps")
     module = load(checkpoint)
-    if rejection is not None:
-        module.rejection = rejection
+    module.rejection = sampling.get("rejection", module.rejection)
+    module.calibrate_steps = sampling.get("calibrate_steps", module.calibrate_steps)
     datamodule = build_datamodule(cfg)
     datamodule.setup("fit")
     from ganexp.metrics.evaluator import Evaluator
@@ -49,6 +51,7 @@ def evaluate_run(run_dir: str | Path, overrides: list[str] = ()) -> dict:
     metrics = Evaluator(datamodule, seed=cfg.train.seed, **settings)(module)
     result = {**metrics, "g_steps": module.g_step, "checkpoint": str(checkpoint)}
     result["rejection"] = module.rejection
+    result["calibrate_steps"] = module.calibrate_steps
     write_text(Path(run_dir) / "evaluation.json", json.dumps(result, indent=2))
     return result
 

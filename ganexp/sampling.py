@@ -5,15 +5,22 @@ p_G(x)), whose logit is log p(x) / p_G(x). Drawing x from G and keeping it with 
 exp(logit(x) - M), M the largest logit, keeps samples in proportion to p / p_G: where D is optimal,
 what is kept follows the data. With packs of m samples (PacGAN) the optimal logit is the sum of
 the m samples' log ratios, so keeping whole packs keeps m independent samples of the data.
+
+A critic trained by another loss (WGAN, WGAN-GP, hinge, least squares, f-GAN) does not output that
+logit. `calibrate` fine-tunes a copy of it by cross-entropy against the frozen generator
+(`sampling.calibrate_steps`): the copy's logit then estimates log p / p_G, whatever loss trained
+the original.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 
 import torch
-from torch import Tensor
+import torch.nn.functional as F
+from torch import Tensor, nn
 
 
 def rejection_sample(
@@ -47,3 +54,32 @@ def rejection_sample(
         kept.append(keep)
         count += len(keep)
     return torch.cat(kept)[:n]
+
+
+def calibrate(
+    critic: nn.Module,
+    real: Callable[[int], Tensor],
+    fake: Callable[[int], Tensor],
+    steps: int,
+    batch: int = 512,
+    lr: float = 1e-3,
+) -> nn.Module:
+    """A copy of `critic` trained by cross-entropy for `steps` steps to tell `real(batch)` from
+    `fake(batch)` (both already packed), Adam with `lr` decaying linearly to 0; `critic` itself is
+    left as it was. The copy is returned in eval mode."""
+    net = copy.deepcopy(critic).train()
+    for p in net.parameters():
+        p.requires_grad_(True)
+    opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(0.5, 0.999))
+    schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1 - s / steps)
+    with torch.enable_grad():
+        for _ in range(steps):
+            with torch.no_grad():
+                x, y = real(batch), fake(batch)
+            # separate passes, as in training: BatchNorm never mixes real and fake
+            loss = F.softplus(-net(x)).mean() + F.softplus(net(y)).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            schedule.step()
+    return net.eval()

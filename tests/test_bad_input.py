@@ -58,7 +58,15 @@ CASES = [
     (["optimizer.d.betas=[0.5]"], ["optimizer.d.betas=[0.5]", "two numbers"]),
     (["optimizer=rmsprop", "optimizer.d.weight_decay=-1"], ["optimizer.d.weight_decay=-1"]),
     (["sampling.rejection=yes"], ["sampling.rejection=yes", "true, false"]),
-    (["sampling.rejection=true"], ["sampling.rejection=true", "loss=wgan_gp", "gan, ns"]),
+    (
+        ["sampling.rejection=true"],
+        ["sampling.rejection=true", "loss=wgan_gp", "sampling.calibrate_steps", ">= 1"],
+    ),
+    (["sampling.calibrate_steps=-1"], ["sampling.calibrate_steps=-1", "integer >= 0"]),
+    (
+        ["loss=vae", "model=mlp", "sampling.rejection=true", "sampling.calibrate_steps=5"],
+        ["sampling.rejection=true", "loss=vae", "adversarial losses"],
+    ),
     (["model=lapgan", "loss=ns", "model.coarsest=conv"], ["model.coarsest=conv", "mlp", "dcgan"]),
     # paths that are not what they should be
     (["resume=/no/such/run"], ["resume=/no/such/run", "last.ckpt"]),

@@ -17,6 +17,7 @@ DATA_STREAM = 0  # training batches
 NOISE_STREAM = 1  # the noise of training steps (and penalties' interpolation weights)
 SAMPLE_STREAM = 2  # the fixed noise of the sample pictures
 EVAL_STREAM = 3  # the samples of every evaluation
+CALIBRATION_STREAM = 4  # the data and noise that calibrate a critic for rejection sampling
 
 
 def step_key(seed: int, stream: int, rank: int, step: int) -> int:

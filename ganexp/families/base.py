@@ -27,11 +27,11 @@ from hydra.utils import instantiate
 from torch import Tensor, nn
 
 from ganexp.callbacks.penalty import CriticPenalty
-from ganexp.data.stream import NOISE_STREAM, step_key
+from ganexp.data.stream import CALIBRATION_STREAM, NOISE_STREAM, step_key
 from ganexp.divergence import Diverged, first_non_finite, first_non_finite_tensor
 from ganexp.errors import ConfigError
 from ganexp.losses import Objective
-from ganexp.sampling import rejection_sample
+from ganexp.sampling import calibrate, rejection_sample
 
 
 def pack(x: Tensor, m: int) -> Tensor:
@@ -84,6 +84,7 @@ class AdversarialFamily(pl.LightningModule):
         num_classes: int | None = None,
         pack: int = 1,
         rejection: bool = False,
+        calibrate_steps: int = 0,
         run_config: dict | None = None,
     ):
         super().__init__()
@@ -93,6 +94,9 @@ class AdversarialFamily(pl.LightningModule):
         self.n_critic, self.z_dim, self.prior, self.seed = n_critic, z_dim, prior, seed
         self.channels_last, self.num_classes, self.pack = channels_last, num_classes, pack
         self.rejection = rejection  # sample() keeps what D accepts (ganexp/sampling.py)
+        self.calibrate_steps = calibrate_steps  # > 0: what a copy of D calibrated by CE accepts
+        self.real_sampler = None  # (n, generator) -> n data samples, for the calibration
+        self._calibrated: tuple[int, nn.Module] | None = None  # (g_step, calibrated copy of D)
         self.lr_schedule, self.budget = lr_schedule, g_steps
         self.optimizer_cfg, self.run_config = optimizer, run_config
         self.g_step = 0
@@ -143,17 +147,43 @@ class AdversarialFamily(pl.LightningModule):
         the samples D's rejection sampling keeps (ganexp/sampling.py)."""
         if labels is None:
             labels = self.balanced_labels(n)
+        gen = self.rng if generator is None else generator
         with self.sampling_generator() as net:
             if not self.rejection:
                 return self.generate(self.noise(n, generator), labels, net)
-            with eval_mode(self.discriminator):
+            critic = self.rejection_critic(net)
+            with eval_mode(critic):
                 return rejection_sample(
-                    lambda k: self.generate(self.noise(k, generator), None, net),
-                    lambda x: self.discriminator(pack(x, self.pack)),
+                    lambda k: self.generate(self.noise(k, gen), None, net),
+                    lambda x: critic(pack(x, self.pack)),
                     n,
                     self.pack,
-                    self.rng if generator is None else generator,
+                    gen,
                 )
+
+    def rejection_critic(self, net: nn.Module) -> nn.Module:
+        """The discriminator rejection sampling reads: D itself, or with `calibrate_steps` > 0 a
+        copy of D fine-tuned by cross-entropy against the sampling generator `net` (ganexp/
+        sampling.py), on noise and data drawn for this generator step; made once per step."""
+        if not self.calibrate_steps:
+            return self.discriminator
+        if self._calibrated is None or self._calibrated[0] != self.g_step:
+            if self.real_sampler is None:
+                raise RuntimeError(
+                    "sampling.calibrate_steps needs the data: set module.real_sampler to the "
+                    "datamodule's sample (ganexp.load and training do)"
+                )
+            key = step_key(self.seed, CALIBRATION_STREAM, 0, self.g_step)
+            data_gen = torch.Generator().manual_seed(key)
+            noise_gen = torch.Generator(device=self.device).manual_seed(key)
+            m = self.pack
+            real = lambda k: pack(self.real_sampler(k * m, data_gen).to(self.device), m)  # noqa: E731
+            fake = lambda k: pack(self.generate(self.noise(k * m, noise_gen), None, net), m)  # noqa: E731
+            self._calibrated = (
+                self.g_step,
+                calibrate(self.discriminator, real, fake, self.calibrate_steps),
+            )
+        return self._calibrated[1]
 
     @contextmanager
     def sampling_generator(self) -> Iterator[nn.Module]:
@@ -237,6 +267,7 @@ class AdversarialFamily(pl.LightningModule):
 
     def on_train_start(self) -> None:
         self.rng = torch.Generator(device=self.device)
+        self.real_sampler = getattr(self.trainer.datamodule, "sample", None)
         self.resumed_from = self.g_step
 
     def training_step(self, batch: Tensor | tuple[Tensor, Tensor], batch_idx: int) -> None:

@@ -110,47 +110,96 @@ def gaussian_pdf(mu: float, sigma: float) -> torch.Tensor:
     return torch.exp(-0.5 * ((X - mu) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
 
 
-def divergence_to_gaussian(name: str, mu: float, sigma: float) -> float:
-    """D_f(mixture1d || N(mu, sigma^2)) by quadrature."""
-    p = (0.5 * gaussian_pdf(-2, 0.5) + 0.5 * gaussian_pdf(2, 0.5)).clamp_min(1e-300)
+MIXTURE1D = ([-2.0, 2.0], 0.5, [0.5, 0.5])  # conf/dataset/mixture1d.yaml: means, std, weights
+
+
+def divergence_to_gaussian(name: str, mu: float, sigma: float, mixture=MIXTURE1D) -> float:
+    """D_f(mixture || N(mu, sigma^2)) by quadrature."""
+    means, std, weights = mixture
+    p = sum(w * gaussian_pdf(m, std) for m, w in zip(means, weights)).clamp_min(1e-300)
     q = gaussian_pdf(mu, sigma).clamp_min(1e-300)
     return (q * DIVERGENCES[name].f(p / q)).sum().item() * (X[1] - X[0]).item()
 
 
+def nearest_minimum(name: str, start: tuple[float, float], mixture=MIXTURE1D):
+    """(mu, sigma, D_f) of the local minimum of the exact D_f that Nelder-Mead reaches from
+    `start` = (mu, sigma)."""
+    best = minimize(
+        lambda t: divergence_to_gaussian(name, t[0], math.exp(t[1]), mixture),
+        [start[0], math.log(start[1])],
+        method="Nelder-Mead",
+    )
+    return best.x[0], math.exp(best.x[1]), best.fun
+
+
 def exact_gaussian_minimiser(name: str) -> tuple[float, float, float]:
     """(|mu|, sigma, D_f) of the Gaussian closest to mixture1d in D_f, by Nelder-Mead."""
-    starts = [(0.1, math.log(2.0)), (1.5, math.log(0.5)), (1.0, 0.0)]
-    best = min(
-        (
-            minimize(
-                lambda t: divergence_to_gaussian(name, t[0], math.exp(t[1])),
-                s,
-                method="Nelder-Mead",
-            )
-            for s in starts
-        ),
-        key=lambda r: r.fun,
-    )
-    return abs(best.x[0]), math.exp(best.x[1]), best.fun
+    starts = [(0.1, 2.0), (1.5, 0.5), (1.0, 1.0)]
+    mu, sigma, d = min((nearest_minimum(name, s) for s in starts), key=lambda r: r[2])
+    return abs(mu), sigma, d
 
 
-@pytest.mark.parametrize("name", list(DIVERGENCES))
-def test_gaussian_generator_lands_on_the_divergence_minimiser(fit, tmp_path, name):
-    summary = fit(["experiment=fgan_mixture1d", f"loss.divergence={name}", "train.batch_size=256"])
-    state = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=False)
+def trained_gaussian(run_dir) -> tuple[float, float]:
+    state = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=False)
     mu = state["state_dict"]["generator.mu"].item()
-    sigma = state["state_dict"]["generator.log_sigma"].exp().item()
+    return mu, state["state_dict"]["generator.log_sigma"].exp().item()
+
+
+@pytest.mark.parametrize("name", ["kl", "reverse_kl"])
+def test_gaussian_generator_lands_on_the_divergence_minimiser(fit, tmp_path, name):
+    """The preset on its own mixture: KL covers both modes, reverse KL seeks one (every
+    divergence, and other mixtures: the slow test below)."""
+    summary = fit(["experiment=fgan_mixture1d", f"loss.divergence={name}", "train.batch_size=256"])
+    mu, sigma = trained_gaussian(tmp_path / "run")
     mu_star, sigma_star, d_star = exact_gaussian_minimiser(name)
     trained = f"{name}: trained ({mu:.3f}, {sigma:.3f}), exact (+-{mu_star:.3f}, {sigma_star:.3f})"
-    assert abs(abs(mu) - mu_star) < 0.35 and abs(sigma - sigma_star) < 0.2, trained
-    if name in ("reverse_kl", "neyman"):  # mode seeking: one mode, its own width
-        assert mu_star == pytest.approx(2, abs=0.05) and sigma < 0.7, trained
+    assert abs(abs(mu) - mu_star) < 0.1 and abs(sigma - sigma_star) < 0.1, trained
+    if name == "reverse_kl":  # mode seeking: one mode, its own width
+        assert mu_star == pytest.approx(2, abs=0.05) and sigma < 0.6, trained
     else:  # mode covering: one wide Gaussian over both modes
-        assert mu_star == pytest.approx(0, abs=0.05) and sigma > 1.8, trained
-    # training removed at least 95% of the excess divergence of the initial Gaussian (Neyman's
-    # chi^2 is infinite at the start, and at every sigma > 0.5)
-    if name != "neyman":
-        d_init = divergence_to_gaussian(name, 1.0, 1.0)
-        assert divergence_to_gaussian(name, mu, sigma) - d_star < 0.05 * (d_init - d_star), trained
+        assert mu_star == pytest.approx(0, abs=0.05) and sigma > 1.9, trained
+    # training removed at least 99% of the excess divergence of the initial Gaussian
+    d_init = divergence_to_gaussian(name, 1.0, 1.0)
+    assert divergence_to_gaussian(name, mu, sigma) - d_star < 0.01 * (d_init - d_star), trained
     assert math.isfinite(summary["train/f_estimate"])
     assert summary["train/f_estimate"] == pytest.approx(-summary["train/d_loss"])
+
+
+# two-mode mixtures (means, std, weights): the preset's own, one whose modes lie either side of
+# the generator's start (mu = 1), and one whose lighter mode is the nearer
+MIXTURES = {
+    "mixture1d": MIXTURE1D,
+    "apart": ([-1.0, 3.0], 0.6, [0.35, 0.65]),
+    "lopsided": ([-3.0, 0.5], 0.4, [0.7, 0.3]),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mixture", list(MIXTURES))
+@pytest.mark.parametrize("name", list(DIVERGENCES))
+def test_the_preset_settles_on_a_minimum_of_the_exact_divergence(fit, tmp_path, name, mixture):
+    """On each mixture the trained Gaussian is a local minimum of the exact D_f (Nelder-Mead from
+    it moves it by < 0.15); reverse KL and Neyman sit on one mode at its own width, KL and Pearson
+    cover both modes. JS, GAN and Hellinger have a minimum on either side on some mixtures: any
+    minimum passes. Neyman starts narrower than the modes (model.generator.sigma=0.2, the
+    preset's note): its chi^2 is infinite while the Gaussian is the wider."""
+    means, std, weights = MIXTURES[mixture]
+    fit(
+        [
+            "experiment=fgan_mixture1d",
+            f"loss.divergence={name}",
+            "train.batch_size=256",
+            f"dataset.datamodule.means=[{means[0]},{means[1]}]",
+            f"dataset.datamodule.std={std}",
+            f"dataset.datamodule.weights=[{weights[0]},{weights[1]}]",
+        ]
+        + (["model.generator.sigma=0.2"] if name == "neyman" else [])
+    )
+    mu, sigma = trained_gaussian(tmp_path / "run")
+    mu_min, sigma_min, _ = nearest_minimum(name, (mu, sigma), MIXTURES[mixture])
+    trained = f"{name}: trained ({mu:.3f}, {sigma:.3f}), minimum ({mu_min:.3f}, {sigma_min:.3f})"
+    assert abs(mu - mu_min) < 0.15 and abs(sigma - sigma_min) < 0.15, trained
+    if name in ("reverse_kl", "neyman"):
+        assert min(abs(mu - m) for m in means) < 0.15 and abs(sigma - std) < 0.15, trained
+    if name in ("kl", "pearson"):
+        assert sigma > 2.5 * std, trained

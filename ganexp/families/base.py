@@ -96,7 +96,8 @@ class AdversarialFamily(pl.LightningModule):
         self.rejection = rejection  # sample() keeps what D accepts (ganexp/sampling.py)
         self.calibrate_steps = calibrate_steps  # > 0: what a copy of D calibrated by CE accepts
         self.real_sampler = None  # (n, generator) -> n data samples, for the calibration
-        self._calibrated: tuple[int, nn.Module] | None = None  # (g_step, calibrated copy of D)
+        # ((g_step, calibrate_steps), the calibrated copy of D) it was made for
+        self._calibrated: tuple[tuple[int, int], nn.Module] | None = None
         self.lr_schedule, self.budget = lr_schedule, g_steps
         self.optimizer_cfg, self.run_config = optimizer, run_config
         self.g_step = 0
@@ -167,7 +168,8 @@ class AdversarialFamily(pl.LightningModule):
         sampling.py), on noise and data drawn for this generator step; made once per step."""
         if not self.calibrate_steps:
             return self.discriminator
-        if self._calibrated is None or self._calibrated[0] != self.g_step:
+        made_for = (self.g_step, self.calibrate_steps)
+        if self._calibrated is None or self._calibrated[0] != made_for:
             if self.real_sampler is None:
                 raise RuntimeError(
                     "sampling.calibrate_steps needs the data: set module.real_sampler to the "
@@ -180,7 +182,7 @@ class AdversarialFamily(pl.LightningModule):
             real = lambda k: pack(self.real_sampler(k * m, data_gen).to(self.device), m)  # noqa: E731
             fake = lambda k: pack(self.generate(self.noise(k * m, noise_gen), None, net), m)  # noqa: E731
             self._calibrated = (
-                self.g_step,
+                made_for,
                 calibrate(self.discriminator, real, fake, self.calibrate_steps),
             )
         return self._calibrated[1]

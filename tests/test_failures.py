@@ -121,6 +121,7 @@ def test_a_signal_saves_the_last_whole_step_and_resume_is_exact(fit, tmp_path, s
     overrides = ["model=mlp", "dataset=ring8", "loss=wgan_gp", "train.lr_schedule=linear"]
     steps = ["train.g_steps=12", "train.checkpoint_every=100", "eval.every_n_g_steps=3"]
     whole = fit([*overrides, *steps], run="whole")
+    handler = signal.getsignal(signal.SIGINT)  # Python's default, or SIG_IGN under `cmd &`
 
     stopped = fit([*overrides, *steps], run="stopped", callbacks=[Signal(signum, at=7)])
     name = signal.Signals(signum).name
@@ -128,7 +129,7 @@ def test_a_signal_saves_the_last_whole_step_and_resume_is_exact(fit, tmp_path, s
     # SIGTERM ends fit at the step it arrived in; SIGINT lets the next step's hooks see it
     at = 7 if signum == signal.SIGTERM else 8
     assert stopped["g_steps"] == at == load(tmp_path / "stopped").g_step
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+    assert signal.getsignal(signal.SIGINT) is handler  # the caller's handler restored
 
     resumed = fit([f"resume={tmp_path / 'stopped'}", steps[-1]], run="resumed")
     assert resumed["g_steps"] == 12 and resumed["interrupted"] is False

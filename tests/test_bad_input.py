@@ -67,7 +67,7 @@ CASES = [
         ["loss=vae", "model=mlp", "sampling.rejection=true", "sampling.calibrate_steps=5"],
         ["sampling.rejection=true", "loss=vae", "adversarial losses"],
     ),
-    (["model=lapgan", "loss=ns", "model.coarsest=conv"], ["model.coarsest=conv", "mlp", "dcgan"]),
+    (["model=lapgan", "loss=ns", "model.coarsest=dcgan"], ["model.coarsest=dcgan", "conv", "mlp"]),
     # paths that are not what they should be
     (["resume=/no/such/run"], ["resume=/no/such/run", "last.ckpt"]),
     (["eval.inception_weights=/no/such.pth"], ["eval.inception_weights=/no/such.pth", "null"]),

@@ -29,7 +29,7 @@ class LAPGAN(AdversarialFamily):
         takes the plain adversarial objectives (weight clipping included), not the penalties."""
         levels, size = cfg.model.levels, cfg.dataset.get("image_size")
         check_integer(levels, "model.levels")
-        if cfg.model.get("coarsest", "mlp") not in COARSEST:
+        if cfg.model.get("coarsest", "conv") not in COARSEST:
             raise ConfigError(
                 f"model.coarsest={cfg.model.coarsest}: allowed values are {list(COARSEST)}"
             )

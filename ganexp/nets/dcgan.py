@@ -15,7 +15,7 @@ from torch import Tensor, nn
 from ganexp.nets.norm import norm2d, with_spectral_norm
 
 
-def _depth(size: int) -> int:
+def doublings(size: int) -> int:
     """Number of stride-2 layers between 4x4 and `size` px (8, 16, 32 or 64)."""
     if size not in (8, 16, 32, 64):
         raise ValueError(f"DCGAN image size {size}: allowed values are 8, 16, 32, 64")
@@ -37,7 +37,7 @@ def init_dcgan(module: nn.Module) -> None:
 class DCGANGenerator(nn.Module):
     def __init__(self, z_dim: int, shape: Sequence[int], width: int = 64):
         super().__init__()
-        channels, depth = shape[0], _depth(shape[-1])
+        channels, depth = shape[0], doublings(shape[-1])
         ch = width * 2 ** (depth - 1)
         layers: list[nn.Module] = [
             nn.Unflatten(1, (z_dim, 1, 1)),
@@ -65,7 +65,7 @@ class DCGANDiscriminator(nn.Module):
         self, shape: Sequence[int], width: int = 64, norm: str = "batch", out_features: int = 1
     ):
         super().__init__()
-        channels, depth = shape[0], _depth(shape[-1])
+        channels, depth = shape[0], doublings(shape[-1])
         ch = width
         layers: list[nn.Module] = [nn.Conv2d(channels, ch, 4, 2, 1), nn.LeakyReLU(0.2, True)]
         for _ in range(depth - 1):

@@ -1,8 +1,9 @@
 """LAPGAN (Denton et al. 2015; docs/theory.md section 10): a Laplacian pyramid of generators.
 
-Level 0 generates a small image from noise: fully connected nets by default (`coarsest="mlp"`,
-as Denton et al. used for CIFAR-10's 8x8 level), or a DCGAN pair (`coarsest="dcgan"`), which at 8 px
-is only two layers deep. Each finer level k
+Level 0 generates a small image from noise: a small convolutional pair by default
+(`coarsest="conv"`: stride-1 3x3 convolutions around each change of resolution, so the nets are
+four layers deep even at 8 px), or fully connected nets (`coarsest="mlp"`, as Denton et al. used
+for CIFAR-10's 8x8 level). Each finer level k
 takes the upsampled coarser image l_k and a noise plane and generates the high-frequency residual
 h_k; the image is l_k + h_k. Level k's discriminator judges the pair (l_k, l_k + h) against real
 pyramid pairs. Sampling runs coarse to fine through every level.
@@ -16,10 +17,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ganexp.nets.dcgan import DCGANDiscriminator, DCGANGenerator, init_dcgan
+from ganexp.nets.dcgan import DCGANDiscriminator, doublings, init_dcgan
 from ganexp.nets.mlp import MLPDiscriminator, MLPGenerator
+from ganexp.nets.norm import norm2d, with_spectral_norm
 
-COARSEST = ("mlp", "dcgan")  # the nets of level 0
+COARSEST = ("conv", "mlp")  # the nets of level 0
 
 
 def downsample(x: Tensor) -> Tensor:
@@ -60,6 +62,66 @@ def level_sizes(size: int, levels: int) -> list[int]:
     return [size // 2 ** (levels - 1 - k) for k in range(levels)]
 
 
+class ConvGenerator(nn.Module):
+    """z -> 4x4 (linear) -> a transposed 4x4 convolution per doubling of the resolution -> two
+    3x3 convolutions -> tanh. BatchNorm and ReLU inside. Channels: 4 `width` at 4x4 at 8 px,
+    halving with each doubling, down to `width` before the output layer."""
+
+    def __init__(self, z_dim: int, shape: Sequence[int], width: int = 16):
+        super().__init__()
+        channels, depth = shape[0], doublings(shape[-1])
+        ch = width * 2 ** (depth + 1)
+        layers: list[nn.Module] = [
+            nn.Linear(z_dim, ch * 16),
+            nn.Unflatten(1, (ch, 4, 4)),
+            nn.BatchNorm2d(ch),
+            nn.ReLU(True),
+        ]
+        for _ in range(depth):
+            layers += [nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1), nn.BatchNorm2d(ch // 2), nn.ReLU(True)]
+            ch //= 2
+        layers += [
+            nn.Conv2d(ch, ch // 2, 3, 1, 1),
+            nn.BatchNorm2d(ch // 2),
+            nn.ReLU(True),
+            nn.Conv2d(ch // 2, channels, 3, 1, 1),
+            nn.Tanh(),
+        ]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.net(z)
+
+
+class ConvDiscriminator(nn.Module):
+    """The generator's mirror: a 3x3 convolution to `width` channels, a strided 4x4 convolution
+    per halving down to 4x4 (channels doubling), a 3x3 convolution, one linear logit.
+    LeakyReLU(0.2); `norm` between layers (`none` for level 0, see PyramidDiscriminator)."""
+
+    def __init__(self, shape: Sequence[int], width: int = 16, norm: str = "none"):
+        super().__init__()
+        channels, depth = shape[0], doublings(shape[-1])
+        ch = width
+        layers: list[nn.Module] = [nn.Conv2d(channels, ch, 3, 1, 1), nn.LeakyReLU(0.2, True)]
+        for _ in range(depth):
+            layers += [nn.Conv2d(ch, ch * 2, 4, 2, 1), norm2d(norm, ch * 2), nn.LeakyReLU(0.2, True)]
+            ch *= 2
+        layers += [
+            nn.Conv2d(ch, ch * 2, 3, 1, 1),
+            norm2d(norm, ch * 2),
+            nn.LeakyReLU(0.2, True),
+            nn.Flatten(),
+            nn.Linear(ch * 2 * 16, 1),
+            nn.Flatten(0),
+        ]
+        self.net = nn.Sequential(*layers)
+        if norm == "spectral":
+            with_spectral_norm(self)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
+
+
 class ResidualGenerator(nn.Module):
     """G_k(noise plane, l_k) -> h_k: three 3x3 convolutions over [l_k, noise], linear output.
 
@@ -93,9 +155,9 @@ class PyramidGenerator(nn.Module):
         z_dim: int,
         shape: Sequence[int],
         levels: int = 3,
-        coarsest: str = "mlp",
+        coarsest: str = "conv",
         hidden: Sequence[int] = (512, 512),
-        width: int = 128,
+        width: int = 16,
         residual_width: int = 16,
     ):
         super().__init__()
@@ -105,7 +167,7 @@ class PyramidGenerator(nn.Module):
         if coarsest == "mlp":  # BatchNorm and ReLU inside, tanh out, like the DCGAN
             level0 = MLPGenerator(z_dim, small, hidden, tanh=True, norm="batch")
         else:
-            level0 = DCGANGenerator(z_dim, small, width)
+            level0 = ConvGenerator(z_dim, small, width)
         self.levels = nn.ModuleList(
             [level0] + [ResidualGenerator(channels, residual_width) for _ in self.sizes[1:]]
         )
@@ -134,29 +196,30 @@ class PyramidGenerator(nn.Module):
 
 
 class PyramidDiscriminator(nn.Module):
-    """All levels' discriminators: level 0 judges small images (an MLP critic of `hidden` units,
-    or a DCGAN critic of `width`), level k the pair (l_k, image) (a DCGAN critic of
+    """All levels' discriminators: level 0 judges small images (a convolutional critic of `width`,
+    or an MLP critic of `hidden` units), level k the pair (l_k, image) (a DCGAN critic of
     `residual_width` over both as channels)."""
 
     def __init__(
         self,
         shape: Sequence[int],
         levels: int = 3,
-        coarsest: str = "mlp",
+        coarsest: str = "conv",
         hidden: Sequence[int] = (512, 512),
-        width: int = 64,
+        width: int = 16,
         residual_width: int = 32,
         norm: str = "batch",
     ):
         super().__init__()
         channels, sizes = shape[0], level_sizes(shape[-1], levels)
         small = (channels, sizes[0], sizes[0])
+        # no BatchNorm at level 0: over a batch of fakes only, it normalises away any feature
+        # that every fake shares, so the critic could not see an artefact common to all samples
+        norm0 = "none" if norm == "batch" else norm
         if coarsest == "mlp":
-            # no BatchNorm here: over a batch of fakes only, it normalises away any feature that
-            # every fake shares, so the critic could not see an artefact common to all samples
-            level0 = MLPDiscriminator(small, hidden, "none" if norm == "batch" else norm)
+            level0 = MLPDiscriminator(small, hidden, norm0)
         else:
-            level0 = DCGANDiscriminator(small, width, norm)
+            level0 = ConvDiscriminator(small, width, norm0)
         self.levels = nn.ModuleList(
             [level0]
             + [DCGANDiscriminator((2 * channels, s, s), residual_width, norm) for s in sizes[1:]]

@@ -46,23 +46,24 @@ def test_toy_ring8_covers_every_mode_sharply(fit, tmp_path, seed):
 @pytest.mark.slow
 def test_toy_grid25_covers_every_mode_sharply(fit, tmp_path):
     """WGAN-GP with rejection through a calibrated critic on the grid (seed 7, never tuned on):
-    25 / 25 modes and >= 95% high quality by the run's own evaluation, >= 93% by an independent
-    count of 2,500 fresh samples (one draw scatters by about a point: seed 7 gave 95.6% and 94.0%);
-    the generator alone covers every mode at >= 60%."""
+    25 / 25 modes and >= 95% high quality by the run's own evaluation, >= 94% by an independent
+    count of 2,500 fresh samples (seeds 0-4 with 10,000 samples: 96.0% to 96.7%; seed 7 is the
+    weakest seed measured, and one draw of 2,500 scatters by about a point); the generator alone
+    covers every mode at >= 60%."""
     summary = fit(
         [
             "experiment=toy_grid25",
             "train.batch_size=256",
             "train.seed=7",
             "eval.num_samples=2500",
-            "eval.every_n_g_steps=5000",  # the preset's own schedule: one calibration per
-            "train.sample_every=5000",  # evaluation, shared with the picture
+            "eval.every_n_g_steps=10000",  # the preset's own schedule: one calibration, at
+            "train.sample_every=10000",  # the end, shared with the picture
         ],
         run="grid",
     )
     assert summary["val/modes_covered"] == 25 and summary["val/hq_fraction"] >= 0.95
 
-    assert_sharp(tmp_path / "grid", Grid(), {True: 0.93, False: 0.60})
+    assert_sharp(tmp_path / "grid", Grid(), {True: 0.94, False: 0.60})
 
 
 @pytest.mark.slow

@@ -104,6 +104,7 @@ def build_family(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | Non
         optimizer=cfg.optimizer,
         seed=cfg.train.seed,
         lr_schedule=cfg.train.get("lr_schedule", "constant"),
+        g_warmup=cfg.train.get("g_warmup", 0),
         g_steps=cfg.train.g_steps,
         channels_last=bool(cfg.get("channels_last")),
         num_classes=num_classes if cfg.model.get("conditional") else None,

@@ -104,6 +104,7 @@ def validate(cfg: DictConfig, dirs: Sequence[Path] = (CONF_DIR,)) -> None:
     for key in ("g_steps", "batch_size", "checkpoint_every", "sample_every"):
         check_integer(cfg.train[key], f"train.{key}")
     check_integer(cfg.train.seed, "train.seed", minimum=0)
+    check_integer(cfg.train.get("g_warmup", 0), "train.g_warmup", minimum=0)
     for key in ("every_n_g_steps", "num_samples", "nearest_k"):
         check_integer(cfg.eval[key], f"eval.{key}")
     check_integer(m.z_dim, "model.z_dim")

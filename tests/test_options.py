@@ -92,6 +92,41 @@ def test_linear_lr_schedule_decays_both_learning_rates_to_zero(fit):
     assert seen[-1] == [0.0, 0.0]
 
 
+@pytest.mark.parametrize("schedule", ["constant", "linear"])
+def test_generator_warmup_ramps_only_the_generators_learning_rate(fit, schedule):
+    seen = []
+
+    class Probe(pl.Callback):
+        def on_train_batch_start(self, trainer, module, batch, batch_idx):
+            seen.append([o.param_groups[0]["lr"] for o in trainer.optimizers])
+
+    steps, warmup = 8, 4
+    fit(
+        [
+            "model=mlp",
+            "dataset=ring8",
+            "loss=ns",
+            f"train.g_steps={steps}",
+            f"train.lr_schedule={schedule}",
+            f"train.g_warmup={warmup}",
+            "optimizer.g.lr=1e-3",
+            "optimizer.d.lr=4e-4",
+        ],
+        callbacks=[Probe()],
+    )
+    assert len(seen) == steps
+    for k, (lr_g, lr_d) in enumerate(seen):  # during generator step k
+        decay = 1 - k / steps if schedule == "linear" else 1.0
+        assert lr_d == pytest.approx(4e-4 * decay)
+        assert lr_g == pytest.approx(1e-3 * decay * min(1.0, (k + 1) / warmup))
+    assert seen[0][0] == pytest.approx(1e-3 / warmup)  # G starts at a quarter of its rate
+
+
+def test_negative_generator_warmup_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="train.g_warmup=-1: must be an integer >= 0"):
+        run(compose(["model=mlp", "dataset=ring8", "train.g_warmup=-1"]), tmp_path)
+
+
 @pytest.mark.parametrize("name", options("experiment"))
 def test_every_preset_composes_and_validates(name):
     """Each preset's keys exist and pass start-up validation (a typo in a preset fails here)."""

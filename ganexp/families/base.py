@@ -79,6 +79,7 @@ class AdversarialFamily(pl.LightningModule):
         prior: str = "normal",
         seed: int = 0,
         lr_schedule: str = "constant",
+        g_warmup: int = 0,
         g_steps: int = 1,
         channels_last: bool = False,
         num_classes: int | None = None,
@@ -98,7 +99,7 @@ class AdversarialFamily(pl.LightningModule):
         self.real_sampler = None  # (n, generator) -> n data samples, for the calibration
         # ((g_step, calibrate_steps), the calibrated copy of D) it was made for
         self._calibrated: tuple[tuple[int, int], nn.Module] | None = None
-        self.lr_schedule, self.budget = lr_schedule, g_steps
+        self.lr_schedule, self.g_warmup, self.budget = lr_schedule, g_warmup, g_steps
         self.optimizer_cfg, self.run_config = optimizer, run_config
         self.g_step = 0
         self.resumed_from = 0  # g_step at the start of this fit (0 unless resumed)
@@ -227,13 +228,24 @@ class AdversarialFamily(pl.LightningModule):
     def configure_optimizers(self):
         opt_g = instantiate(self.optimizer_cfg.g, params=self.generator.parameters())
         opt_d = instantiate(self.optimizer_cfg.d, params=self.discriminator.parameters())
-        if self.lr_schedule == "constant":
+        if self.lr_schedule == "constant" and not self.g_warmup:
             return opt_g, opt_d
-        # linear: the factor at generator step k is 1 - k / g_steps (stepped once per g-step; its
-        # state is in the checkpoint, so a resumed run continues the same schedule)
-        decay = lambda k: max(0.0, 1.0 - k / self.budget)  # noqa: E731
-        schedulers = [torch.optim.lr_scheduler.LambdaLR(o, decay) for o in (opt_g, opt_d)]
+        # factors of the base rates during generator step k (the schedulers step once per g-step;
+        # their state is in the checkpoint, so a resumed run continues the same schedule):
+        # linear decay 1 - k / g_steps, and G's warm-up (k + 1) / g_warmup until it reaches 1
+        decay = lambda k: self.lr_factor(k)  # noqa: E731
+        warm = lambda k: self.lr_factor(k) * min(1.0, (k + 1) / max(self.g_warmup, 1))  # noqa: E731
+        schedulers = [
+            torch.optim.lr_scheduler.LambdaLR(opt_g, warm),
+            torch.optim.lr_scheduler.LambdaLR(opt_d, decay),
+        ]
         return [opt_g, opt_d], schedulers
+
+    def lr_factor(self, k: int) -> float:
+        """The decay of both learning rates during generator step k (1 with a constant rate)."""
+        if self.lr_schedule == "constant":
+            return 1.0
+        return max(0.0, 1.0 - k / self.budget)
 
     def discriminator_optimizer(self) -> torch.optim.Optimizer:
         """The raw optimizer of the discriminator (for callbacks that hook its steps)."""

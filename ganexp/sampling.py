@@ -30,17 +30,28 @@ def rejection_sample(
     pack: int = 1,
     generator: torch.Generator | None = None,
     burn_in: int = 10_000,
+    min_acceptance: float = 1e-3,
 ) -> Tensor:
     """`n` samples of `draw(k)` (k samples, k a multiple of `pack`) kept in whole packs of `pack`
     with probability exp(logit(packs) - M).
 
     Candidates come in rounds of at least `burn_in` packs; M is the largest logit seen so far,
-    raised when a round exceeds it (Azadi et al.), so every round keeps at least one pack.
+    raised when a round exceeds it (Azadi et al.), so every round keeps at least one pack. When
+    fewer than `n` are kept after n / `min_acceptance` candidates, it stops with a ValueError
+    instead of drawing on for ever (a discriminator that rejects nearly everything).
     """
     kept: list[Tensor] = []
-    count, bound = 0, -torch.inf
+    count, drawn, bound = 0, 0, -torch.inf
     while count < n:
+        if drawn >= n / min_acceptance:
+            raise ValueError(
+                f"rejection sampling kept {count} of {drawn} generated samples (acceptance "
+                f"{count / drawn:.1e}, below {min_acceptance:g}): the discriminator rejects "
+                "nearly everything the generator draws, as early in training; sample without "
+                "it: sampling.rejection=false"
+            )
         x = draw(max(burn_in, n // pack + 1) * pack)
+        drawn += len(x)
         packs = x.reshape(len(x) // pack, pack, *x.shape[1:])
         scores = logit(x).reshape(len(packs)).float()
         bound = max(bound, scores.max().item())

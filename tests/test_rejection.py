@@ -50,6 +50,20 @@ def test_a_constant_logit_keeps_everything_in_order():
     torch.testing.assert_close(kept, standard_normal(3)[1](101)[:100])
 
 
+def test_a_discriminator_that_rejects_nearly_everything_stops_with_a_clear_error():
+    """A logit of 50 x accepts about one candidate per round (the largest): rather than draw
+    rounds for ever, it stops once n / min_acceptance candidates kept fewer than n."""
+    gen, draw = standard_normal(4)
+    calls = []
+    with pytest.raises(ValueError, match="acceptance .* below 0.001.*sampling.rejection=false"):
+        rejection_sample(
+            lambda k: calls.append(k) or draw(k), lambda x: 50 * x[:, 0], 100, burn_in=1000
+        )
+    assert sum(calls) == 100_000  # 100 / 1e-3 candidates, in rounds of 1,000, then no more
+    # the same rate, asked for one sample, keeps it
+    assert rejection_sample(draw, lambda x: 50 * x[:, 0], 1, burn_in=1000).shape == (1, 1)
+
+
 def test_a_module_samples_through_its_discriminator(fit, tmp_path):
     """`sampling.rejection=true` in a run: the evaluation, the pictures and `load(run).sample` go
     through D; a rejected region of the data space stays empty."""

@@ -34,12 +34,16 @@ def main(cfg: DictConfig) -> float | None:
         with open_dict(cfg):  # every job of a sweep is its own W&B run, grouped by the sweep
             cfg.logger.group = cfg.logger.group or str(hydra_cfg.sweep.dir)
     from ganexp.divergence import Diverged
+    from ganexp.sampling import RejectionStalled
 
     run_dir = Path(hydra_cfg.runtime.output_dir)
     try:
         summary = run(cfg, run_dir, list(hydra_cfg.overrides.task))
     except ConfigError as err:
         sys.exit(f"ganexp: {err}")
+    except RejectionStalled as err:
+        last = run_dir / "checkpoints" / "last.ckpt"
+        sys.exit(f"ganexp: {err}" + (f"; {last} keeps the last checkpoint" if last.exists() else ""))
     except Diverged as err:
         line = f"ganexp: {err}; {run_dir}/summary.json records it, the last finite checkpoint is kept"
         if hydra_cfg.mode != RunMode.MULTIRUN:

@@ -19,6 +19,7 @@ from omegaconf import OmegaConf
 
 from ganexp.atomic import write_text
 from ganexp.config import ConfigError, check_rejection
+from ganexp.sampling import RejectionStalled
 
 
 def evaluate_run(run_dir: str | Path, overrides: list[str] = ()) -> dict:
@@ -61,7 +62,7 @@ def main(argv: list[str]) -> None:
         sys.exit(__doc__)
     try:
         print(json.dumps(evaluate_run(argv[0], argv[1:]), indent=2))
-    except ConfigError as err:
+    except (ConfigError, RejectionStalled) as err:
         sys.exit(f"ganexp.evaluate: {err}")
 
 

@@ -23,6 +23,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 
+class RejectionStalled(ValueError):
+    """Rejection sampling kept too few of the candidates it drew (the message says how many)."""
+
+
 def rejection_sample(
     draw: Callable[[int], Tensor],
     logit: Callable[[Tensor], Tensor],
@@ -37,14 +41,14 @@ def rejection_sample(
 
     Candidates come in rounds of at least `burn_in` packs; M is the largest logit seen so far,
     raised when a round exceeds it (Azadi et al.), so every round keeps at least one pack. When
-    fewer than `n` are kept after n / `min_acceptance` candidates, it stops with a ValueError
+    fewer than `n` are kept after n / `min_acceptance` candidates, it raises RejectionStalled
     instead of drawing on for ever (a discriminator that rejects nearly everything).
     """
     kept: list[Tensor] = []
     count, drawn, bound = 0, 0, -torch.inf
     while count < n:
         if drawn >= n / min_acceptance:
-            raise ValueError(
+            raise RejectionStalled(
                 f"rejection sampling kept {count} of {drawn} generated samples (acceptance "
                 f"{count / drawn:.1e}, below {min_acceptance:g}): the discriminator rejects "
                 "nearly everything the generator draws, as early in training; sample without "

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from ganexp.sampling import calibrate, rejection_sample
+from ganexp.sampling import RejectionStalled, calibrate, rejection_sample
 
 
 def standard_normal(seed: int):
@@ -55,7 +55,7 @@ def test_a_discriminator_that_rejects_nearly_everything_stops_with_a_clear_error
     rounds for ever, it stops once n / min_acceptance candidates kept fewer than n."""
     gen, draw = standard_normal(4)
     calls = []
-    with pytest.raises(ValueError, match="acceptance .* below 0.001.*sampling.rejection=false"):
+    with pytest.raises(RejectionStalled, match="acceptance .* below 0.001.*rejection=false"):
         rejection_sample(
             lambda k: calls.append(k) or draw(k), lambda x: 50 * x[:, 0], 100, burn_in=1000
         )

@@ -99,6 +99,8 @@ def validate(cfg: DictConfig, dirs: Sequence[Path] = (CONF_DIR,)) -> None:
         check_positive(loss.clip, "loss.clip")
     if "gp_weight" in loss:
         check_positive(loss.gp_weight, "loss.gp_weight", allow_zero=True)
+    if "gp_every" in loss:
+        check_integer(loss.gp_every, "loss.gp_every")
     for net in ("g", "d"):
         validate_optimizer(cfg.optimizer[net], f"optimizer.{net}")
     for key in ("g_steps", "batch_size", "checkpoint_every", "sample_every"):
@@ -234,6 +236,7 @@ def validate_callbacks(callbacks: DictConfig) -> None:
     """The keys of the callbacks chosen with `callbacks=[...]` (conf/callbacks/)."""
     if "r1" in callbacks:
         check_positive(callbacks.r1.gamma, "callbacks.r1.gamma", allow_zero=True)
+        check_integer(callbacks.r1.get("every", 1), "callbacks.r1.every")
     if "ema" in callbacks:
         decay = callbacks.ema.decay
         if not (isinstance(decay, float) and 0 < decay < 1):

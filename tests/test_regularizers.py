@@ -42,6 +42,67 @@ def test_r1_enters_the_critics_loss_and_flattens_it_on_the_data(fit):
     assert s["train/r1"] < runs[0.0]["train/r1"] / 10
 
 
+# -- lazy penalties -----------------------------------------------------------------------------
+class CountingR1(pl.Callback):
+    """Counts, per generator step, the critic steps at which the R1 callback computes its penalty."""
+
+    def __init__(self):
+        self.calls: list[int] = []
+
+    def on_train_start(self, trainer, module):
+        (r1,) = module.regularizers()
+        compute = r1.critic_penalty
+
+        def counted(*args):
+            self.calls.append(module.g_step)
+            return compute(*args)
+
+        r1.critic_penalty = counted
+
+
+def test_a_lazy_penalty_applies_at_every_kth_critic_step_k_times_heavier(fit):
+    """Five critic steps per generator step, every=3: critic steps 0, 3, 6, ... of the run take the
+    penalty, so generator steps 0-5 hold 2, 2, 1, 2, 2, 1 of them, and the critic's loss gains
+    3 x the weight where the penalty applies, nothing where it does not."""
+    counter = CountingR1()
+    lazy = [
+        *RING,
+        "loss.n_critic=5",
+        "callbacks=r1",
+        "callbacks.r1.gamma=4",
+        "callbacks.r1.every=3",
+    ]
+    fit([*lazy, "train.g_steps=6"], run="six", callbacks=[counter])
+    assert counter.calls == [0, 0, 1, 1, 2, 3, 3, 4, 4, 5]
+    applied = fit([*lazy, "train.g_steps=2"], run="two")  # its last critic step is number 9
+    bce = math.log(4) - 2 * applied["train/js_estimate"]
+    assert applied["train/d_loss"] == pytest.approx(bce + 3 * 2.0 * applied["train/r1"], rel=1e-5)
+    skipped = fit([*lazy, "train.g_steps=3"], run="three")  # number 14: no penalty
+    assert skipped["train/d_loss"] == pytest.approx(
+        math.log(4) - 2 * skipped["train/js_estimate"], rel=1e-5
+    )
+    assert skipped["train/r1"] > 0  # the value from critic step 12, in the same generator step
+
+
+def test_lazy_gradient_penalty_weighs_the_wgan_critic_the_same_way(fit):
+    wgan = ["model=mlp", "dataset=ring8", "loss=wgan_gp", "train.g_steps=2"]
+    s = fit([*wgan, "loss.gp_every=2"], run="every2")
+    # 5 critic steps per generator step: the last one, number 9, takes no penalty ...
+    assert s["train/d_loss"] == pytest.approx(-s["train/w_estimate"], rel=1e-6)
+    s = fit([*wgan, "loss.gp_every=3"], run="every3")
+    # ... and with every=3 it does, 3 x loss.gp_weight (10)
+    assert s["train/d_loss"] == pytest.approx(-s["train/w_estimate"] + 30 * s["train/gp"], rel=1e-5)
+
+
+@pytest.mark.parametrize("key", ["loss.gp_every=0", "callbacks.r1.every=1.5"])
+def test_a_lazy_penalty_needs_a_whole_number_of_steps(key, tmp_path):
+    from ganexp.config import ConfigError
+    from ganexp.train import compose, run
+
+    with pytest.raises(ConfigError, match=f"{key}: must be an integer >= 1"):
+        run(compose(["model=mlp", "dataset=ring8", "loss=wgan_gp", "callbacks=r1", key]), tmp_path)
+
+
 # -- spectral normalisation ---------------------------------------------------------------------
 def test_spectral_norm_keeps_every_layer_at_unit_spectral_norm(fit, tmp_path):
     fit([*RING, "model.d_norm=spectral", "train.g_steps=100"])

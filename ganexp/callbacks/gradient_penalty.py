@@ -17,8 +17,8 @@ class GradientPenalty(CriticPenalty):
     name = "gp"
     needs_input_gradients = True
 
-    def __init__(self, weight: float = 10.0, one_sided: bool = False):
-        self.weight, self.one_sided = weight, one_sided
+    def __init__(self, weight: float = 10.0, one_sided: bool = False, every: int = 1):
+        self.weight, self.one_sided, self.every = weight, one_sided, every
 
     def critic_penalty(
         self, critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, rng: torch.Generator

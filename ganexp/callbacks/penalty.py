@@ -4,6 +4,11 @@ A penalty is a Lightning callback the family receives: at every critic step the 
 `critic_penalty(critic, real, fake, rng)` and adds `weight` times the result to the critic's loss
 before its one backward pass, so the penalty's gradient is averaged across DDP ranks with the
 rest. It is logged, unweighted, as `train/<name>`.
+
+Lazy regularisation (Karras et al. 2020, StyleGAN2): with `every` = k > 1 the penalty is computed
+only at every k-th critic step of the run (critic steps 0, k, 2k, ...) and added with weight
+k * `weight`, so on average the critic feels the same penalty for about 1/k of its cost (a
+penalty on input gradients costs a double backward, about half of a WGAN-GP step).
 """
 
 from __future__ import annotations
@@ -30,7 +35,13 @@ class CriticPenalty(pl.Callback):
 
     name: str = "penalty"
     weight: float = 1.0
+    every: int = 1
     needs_input_gradients: bool = False
+
+    def applies_at(self, critic_step: int) -> bool:
+        """Whether the critic step numbered `critic_step` (0, 1, ... over the run) takes this
+        penalty (every step unless `every` > 1)."""
+        return critic_step % self.every == 0
 
     def critic_penalty(
         self, critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, rng: torch.Generator

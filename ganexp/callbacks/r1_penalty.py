@@ -16,8 +16,8 @@ class R1Penalty(CriticPenalty):
     name = "r1"
     needs_input_gradients = True
 
-    def __init__(self, gamma: float = 10.0):
-        self.gamma = gamma
+    def __init__(self, gamma: float = 10.0, every: int = 1):
+        self.gamma, self.every = gamma, every
         self.weight = gamma / 2
 
     def critic_penalty(

@@ -296,19 +296,21 @@ class AdversarialFamily(pl.LightningModule):
             labels.chunk(self.n_critic) if labels is not None else [None] * len(minibatches)
         )
 
+        penalties: dict[str, Tensor] = {}  # the last value of each penalty this step
         with self.only(opt_d):
-            for real, y in zip(minibatches, label_batches):
+            for i, (real, y) in enumerate(zip(minibatches, label_batches)):
                 with torch.no_grad():
                     fake = self.generate(self.noise(len(real)), y)
                 critic = self.critic(y)
                 real, fake = pack(real, self.pack), pack(fake, self.pack)
                 d_real, d_fake = critic(real), critic(fake)
                 d_loss = self.objective.d_loss(d_real, d_fake)
-                penalties = {
-                    r.name: r.critic_penalty(critic, real, fake, self.rng) for r in regularizers
-                }
-                total = sum((r.weight * penalties[r.name] for r in regularizers), d_loss)
+                # lazy penalties apply at every `every`-th critic step of the run, `every` x heavier
+                due = [r for r in regularizers if r.applies_at(self.g_step * self.n_critic + i)]
+                now = {r.name: r.critic_penalty(critic, real, fake, self.rng) for r in due}
+                total = sum((r.every * r.weight * now[r.name] for r in due), d_loss)
                 self.update(total, opt_d)
+                penalties |= now
 
         with self.only(opt_g):
             fake = self.generate(self.noise(len(real) * self.pack), y)

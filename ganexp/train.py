@@ -13,6 +13,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from ganexp.atomic import write_text
 from ganexp.config import validate, validate_data
 from ganexp.options import CONF_DIR, check_group_lists, dirs_from_hydra
+from ganexp.rundir import released_on_error
 
 
 def compose(overrides: Sequence[str] = (), config_dir: str | Path | None = None) -> DictConfig:
@@ -86,45 +87,48 @@ def run(
     raises `Diverged` after writing its summary (with `diverged: {g_step, key, value}`).
     """
     started = time.perf_counter()
-    cfg, overrides, ckpt_path = resolve_resume(cfg, overrides)
-    dirs = config_dirs(cfg)
-    if len(dirs) > 1:  # the user's folders go into the recorded overrides: `resume=` finds them
-        overrides = with_config_dir(overrides, *dirs[1:])
-    with open_dict(cfg):
-        cfg.pop("hydra", None)
-    validate(cfg, dirs)
+    with released_on_error(run_dir):  # a run refused at start-up leaves no claim behind
+        cfg, overrides, ckpt_path = resolve_resume(cfg, overrides)
+        dirs = config_dirs(cfg)
+        if len(dirs) > 1:  # the user's folders go into the recorded overrides: `resume=` finds them
+            overrides = with_config_dir(overrides, *dirs[1:])
+        with open_dict(cfg):
+            cfg.pop("hydra", None)
+        validate(cfg, dirs)
 
-    import pytorch_lightning as pl
-    from lightning_fabric.utilities.rank_zero import rank_zero_only
-    from pytorch_lightning.utilities.exceptions import SIGTERMException
+        import pytorch_lightning as pl
+        from lightning_fabric.utilities.rank_zero import rank_zero_only
+        from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-    from ganexp.build import build_callbacks, build_datamodule, build_family, build_trainer
-    from ganexp.callbacks.clock import StartupClock
-    from ganexp.console import quiet_console
-    from ganexp.divergence import Diverged
-    from ganexp.families.base import to_floats
-    from ganexp.loggers import build_logger
+        from ganexp.build import build_callbacks, build_datamodule, build_family, build_trainer
+        from ganexp.callbacks.clock import StartupClock
+        from ganexp.console import quiet_console
+        from ganexp.divergence import Diverged
+        from ganexp.families.base import to_floats
+        from ganexp.loggers import build_logger
 
-    quiet_console()
+        quiet_console()
 
-    run_dir.mkdir(parents=True, exist_ok=True)
-    if rank_zero_only.rank == 0:  # DDP: the other ranks run this same function in their processes
-        (run_dir / ".hydra").mkdir(exist_ok=True)
-        OmegaConf.save(cfg, run_dir / ".hydra" / "config.yaml")
-    logger = build_logger(cfg, run_dir)
-    clock = StartupClock(started)  # composed config -> first step: imports, building, setup
-    trainer = build_trainer(  # first: a device that is not there stops the run before any work
-        cfg, run_dir, [*build_callbacks(cfg, run_dir), clock, *callbacks], logger
-    )
-    pl.seed_everything(cfg.train.seed, workers=True, verbose=False)
-    datamodule = build_datamodule(cfg)
-    datamodule.setup("fit")  # missing files fail here, before any work
-    validate_data(cfg, datamodule, dirs)
-    module = build_family(cfg, tuple(datamodule.shape), datamodule.num_classes)
-    module.check_nets(tuple(datamodule.shape))  # a user's nets meet their contract, or one line
-    module.overrides = list(overrides)
-    if logger is not None:
-        logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if (
+            rank_zero_only.rank == 0
+        ):  # DDP: the other ranks run this same function in their processes
+            (run_dir / ".hydra").mkdir(exist_ok=True)
+            OmegaConf.save(cfg, run_dir / ".hydra" / "config.yaml")
+        logger = build_logger(cfg, run_dir)
+        clock = StartupClock(started)  # composed config -> first step: imports, building, setup
+        trainer = build_trainer(  # first: a device that is not there stops the run before any work
+            cfg, run_dir, [*build_callbacks(cfg, run_dir), clock, *callbacks], logger
+        )
+        pl.seed_everything(cfg.train.seed, workers=True, verbose=False)
+        datamodule = build_datamodule(cfg)
+        datamodule.setup("fit")  # missing files fail here, before any work
+        validate_data(cfg, datamodule, dirs)
+        module = build_family(cfg, tuple(datamodule.shape), datamodule.num_classes)
+        module.check_nets(tuple(datamodule.shape))  # a user's nets meet their contract, or one line
+        module.overrides = list(overrides)
+        if logger is not None:
+            logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
 
     start, diverged = time.perf_counter(), None
     try:
@@ -179,9 +183,18 @@ def train(
 ) -> dict:
     """Compose the config from `overrides` (as on the command line), train, return the summary.
 
-    The run directory defaults to the one the command line would use (outputs/<date>/<time>_...).
+    The run directory defaults to the one the command line would use (outputs/<date>/<time>_...,
+    with `-2`, `-3`, ... when another run took that name); a `run_dir` that holds another run is
+    refused (`ConfigError`) unless `resume=` continues that run.
     `config_dir` is a folder of the user's own options, as `--config-dir` on the command line.
     """
+    from ganexp.rundir import decide
+
     overrides = with_config_dir(overrides, config_dir)
     cfg = compose(overrides)
-    return run(cfg, Path(run_dir or cfg.hydra.run.dir), overrides, callbacks)
+    if run_dir is None:
+        pattern = OmegaConf.to_container(cfg.hydra.run, resolve=False)["dir"]
+        run_dir = decide(Path(cfg.hydra.run.dir), pattern, cfg.get("resume"), "hydra.run.dir")
+    else:
+        run_dir = decide(Path(run_dir), str(run_dir), cfg.get("resume"), "run_dir")
+    return run(cfg, run_dir, overrides, callbacks)

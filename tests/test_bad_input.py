@@ -134,3 +134,20 @@ def test_a_metric_the_run_does_not_report_ends_with_one_line(tmp_path):
     assert (
         "metric=val/no_such: this run reports" in proc.stderr and "val/hq_fraction" in proc.stderr
     )
+
+
+def test_a_run_directory_holding_another_run_is_refused(tmp_path):
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "summary.json").write_text("{}")
+    proc = subprocess.run(
+        [sys.executable, "-m", "ganexp", "logger=none", f"hydra.run.dir={tmp_path}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == (
+        f"ganexp: hydra.run.dir={tmp_path} already holds a run (checkpoints, summary.json): "
+        f"continue it with resume={tmp_path}, or name a new directory"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoints", "summary.json"]

@@ -88,7 +88,7 @@ def test_a_metric_the_run_does_not_report_is_named_with_the_ones_it_does(fit):
     with pytest.raises(ConfigError, match=r"train.keep_best=val/fid: .*'val/hq_fraction'"):
         fit([*RING, "train.g_steps=10", "train.keep_best=val/fid"])
     with pytest.raises(ConfigError, match="train.keep_best=fid: allowed values are null or a val/"):
-        fit([*RING, "train.g_steps=10", "train.keep_best=fid"])
+        fit([*RING, "train.g_steps=10", "train.keep_best=fid"], run="another")
 
 
 def test_without_a_best_checkpoint_load_says_how_to_keep_one(fit, tmp_path):

@@ -111,6 +111,7 @@ def build_family(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | Non
         pack=cfg.model.get("pack", 1),
         rejection=bool(cfg.get("sampling", {}).get("rejection", False)),
         calibrate_steps=cfg.get("sampling", {}).get("calibrate_steps", 0),
+        freeze_generator=bool(cfg.train.get("freeze_generator", False)),
         run_config=OmegaConf.to_container(cfg, resolve=True),
     )
 
@@ -169,3 +170,20 @@ def build_trainer(cfg: DictConfig, run_dir: Path, callbacks: list, logger) -> pl
             for k in ("accelerator", "devices", "num_nodes", "strategy", "precision")
         )
         raise ConfigError(f"{keys}: {str(cause).strip()}") from None
+
+
+def load_generator(module, path) -> None:
+    """`module`'s generator takes the trained generator's weights of the run or .ckpt `path`
+    (`train.init_generator`); a generator of another shape is refused with one line."""
+    from ganexp.checkpoints import read_checkpoint
+
+    state = read_checkpoint(path)["state_dict"]
+    weights = {k.removeprefix("generator."): v for k, v in state.items() if k.startswith("generator.")}
+    try:
+        module.generator.load_state_dict(weights)
+    except RuntimeError as err:
+        first = str(err).strip().splitlines()[-1].strip()
+        raise ConfigError(
+            f"train.init_generator={path}: its generator does not fit this run's model "
+            f"({first})"
+        ) from None

@@ -15,7 +15,7 @@ from ganexp.names import GENERATOR_NORMS, NORMS
 from ganexp.options import CONF_DIR, option_file, options
 from ganexp.settings import family_node, has_gradient_penalty, resolve_d_norm
 
-__all__ = ["ConfigError", "check_integer", "check_positive", "validate", "validate_data"]
+__all__ = ["ConfigError", "check_bool", "check_integer", "check_positive", "validate", "validate_data"]
 
 PRIORS = ("normal", "uniform")
 LR_SCHEDULES = ("constant", "linear")
@@ -34,6 +34,11 @@ def check_positive(value, key: str, allow_zero: bool = False) -> None:
     if not ok:
         bound = ">= 0" if allow_zero else "> 0"
         raise ConfigError(f"{key}={value}: must be a number {bound}")
+
+
+def check_bool(value, key: str) -> None:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key}={value}: allowed values are [true, false]")
 
 
 def check_integer(value, key: str, minimum: int = 1) -> None:
@@ -58,6 +63,11 @@ def validate_optimizer(node: DictConfig, key: str) -> None:
 
 def validate_paths(cfg: DictConfig) -> None:
     """Files named in the config exist (a run must not find out at its first evaluation)."""
+    start = cfg.train.get("init_generator")
+    if start is not None:
+        from ganexp.checkpoints import find_checkpoint
+
+        find_checkpoint(start, key="train.init_generator")
     weights = cfg.eval.get("inception_weights")
     if weights and not Path(str(weights)).expanduser().is_file():
         raise ConfigError(
@@ -107,6 +117,7 @@ def validate(cfg: DictConfig, dirs: Sequence[Path] = (CONF_DIR,)) -> None:
         check_integer(cfg.train[key], f"train.{key}")
     check_integer(cfg.train.seed, "train.seed", minimum=0)
     check_integer(cfg.train.get("g_warmup", 0), "train.g_warmup", minimum=0)
+    check_bool(cfg.train.get("freeze_generator", False), "train.freeze_generator")
     for key in ("every_n_g_steps", "num_samples", "nearest_k"):
         check_integer(cfg.eval[key], f"eval.{key}")
     check_integer(m.z_dim, "model.z_dim")
@@ -166,6 +177,11 @@ def validate(cfg: DictConfig, dirs: Sequence[Path] = (CONF_DIR,)) -> None:
             "discriminator judging whole samples; allowed values are [1]"
         )
     check_rejection(cfg)
+    if cfg.train.get("freeze_generator") and (m.name == "lapgan" or objective == "elbo"):
+        raise ConfigError(
+            f"train.freeze_generator=true with model={m.name} loss={loss.name}: freezing G is for "
+            "the families that alternate one G and one D; allowed values are [false]"
+        )
     if conditional and not (isinstance(m.embed_dim, int) and m.embed_dim >= 1):
         raise ConfigError(f"model.embed_dim={m.embed_dim}: must be an integer >= 1")
     for key in ("compile", "channels_last"):
@@ -241,6 +257,20 @@ def validate_callbacks(callbacks: DictConfig) -> None:
         decay = callbacks.ema.decay
         if not (isinstance(decay, float) and 0 < decay < 1):
             raise ConfigError(f"callbacks.ema.decay={decay}: must be a number in (0, 1)")
+    if "diagnostics" in callbacks:
+        from ganexp.losses import OBJECTIVES
+
+        node = callbacks.diagnostics
+        check_integer(node.every, "callbacks.diagnostics.every")
+        check_integer(node.g_repeats, "callbacks.diagnostics.g_repeats")
+        unknown = [o for o in node.g_objectives if o not in OBJECTIVES]
+        if unknown:
+            raise ConfigError(
+                f"callbacks.diagnostics.g_objectives={list(node.g_objectives)}: unknown "
+                f"{unknown}; allowed values are {list(OBJECTIVES)}"
+            )
+        for key in ("input_gradients", "histograms"):
+            check_bool(node[key], f"callbacks.diagnostics.{key}")
     if "instance_noise" in callbacks:
         check_positive(
             callbacks.instance_noise.std, "callbacks.instance_noise.std", allow_zero=True
@@ -299,8 +329,26 @@ def validate_data(cfg: DictConfig, datamodule, dirs: Sequence[Path] = (CONF_DIR,
             f"model.conditional=true needs class labels, and dataset={cfg.dataset.name} has none; "
             f"allowed datasets are {labelled}"
         )
+    if cfg.model.name == "gaussian":
+        check_gaussian(cfg.model.generator, dim)
     if cfg.model.name == "gaussian" and cfg.model.z_dim != dim:
         raise ConfigError(
             f"model.z_dim={cfg.model.z_dim}: model=gaussian draws x = mu + sigma * z, so z_dim "
             f"must equal the data dimension of dataset={cfg.dataset.name}, {dim}"
         )
+
+
+def check_gaussian(node: DictConfig, dim: int) -> None:
+    """model=gaussian's `mu` and `sigma`: one number, or one per data dimension; sigma > 0."""
+    from omegaconf import ListConfig
+
+    for key in ("mu", "sigma"):
+        value = node[key]
+        values = list(value) if isinstance(value, ListConfig) else [value]
+        ok = len(values) in (1, dim) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in values
+        )
+        if not ok or (key == "sigma" and min(values) <= 0):
+            bound = " > 0" if key == "sigma" else ""
+            per_dim = f" or {dim} numbers{bound} (one per data dimension)" if dim > 1 else ""
+            raise ConfigError(f"model.generator.{key}={value}: must be one number{bound}{per_dim}")

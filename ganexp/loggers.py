@@ -137,6 +137,20 @@ class SafeLogger(Logger):
     def after_save_checkpoint(self, checkpoint_callback: Any) -> None:
         self._guard("after_save_checkpoint", self.inner.after_save_checkpoint, checkpoint_callback)
 
+    def log_histogram(self, key: str, values: Any, step: int) -> None:
+        """A histogram of the tensor `values` where the logger draws one (W&B, TensorBoard)."""
+
+        def _log() -> None:
+            experiment = self.inner.experiment
+            if hasattr(experiment, "add_histogram"):  # TensorBoard
+                experiment.add_histogram(key, values, step)
+            elif type(self.inner).__name__ == "WandbLogger":
+                import wandb
+
+                experiment.log({key: wandb.Histogram(values.numpy()), "trainer/global_step": step})
+
+        self._guard("log_histogram", _log)
+
     def finish(self) -> None:
         """End the run of a logger that has one (W&B), so its files are complete."""
 

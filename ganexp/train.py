@@ -100,7 +100,13 @@ def run(
         from lightning_fabric.utilities.rank_zero import rank_zero_only
         from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-        from ganexp.build import build_callbacks, build_datamodule, build_family, build_trainer
+        from ganexp.build import (
+            build_callbacks,
+            build_datamodule,
+            build_family,
+            build_trainer,
+            load_generator,
+        )
         from ganexp.callbacks.clock import StartupClock
         from ganexp.console import quiet_console
         from ganexp.divergence import Diverged
@@ -125,6 +131,8 @@ def run(
         datamodule.setup("fit")  # missing files fail here, before any work
         validate_data(cfg, datamodule, dirs)
         module = build_family(cfg, tuple(datamodule.shape), datamodule.num_classes)
+        if cfg.train.get("init_generator") and ckpt_path is None:  # a resumed run has its own G
+            load_generator(module, cfg.train.init_generator)
         module.check_nets(tuple(datamodule.shape))  # a user's nets meet their contract, or one line
         module.overrides = list(overrides)
         if logger is not None:

@@ -79,6 +79,22 @@ CASES = [
     # keys and options that do not exist (Hydra's own message)
     (["train.no_such_key=1"], ["train.no_such_key", "+train.no_such_key=1"]),
     (["optimizer=adamw"], ["optimizer/adamw", "adam", "rmsprop", "sgd"]),
+    (["train.freeze_generator=yes"], ["train.freeze_generator=yes", "true, false"]),
+    (["model=lapgan", "loss=ns", "train.freeze_generator=true"], ["freeze_generator", "[false]"]),
+    (["train.init_generator=/no/such/run"], ["train.init_generator=/no/such/run", "checkpoints"]),
+    (["callbacks=diagnostics", "callbacks.diagnostics.every=0"], ["diagnostics.every=0", ">= 1"]),
+    (
+        ["callbacks=diagnostics", "callbacks.diagnostics.g_objectives=[ns,foo]"],
+        ["g_objectives=['ns', 'foo']", "['foo']", "'gan', 'ns', 'hinge'"],
+    ),
+    (
+        ["model=gaussian", "dataset=gauss1d", "model.generator.sigma=0"],
+        ["model.generator.sigma=0", "> 0"],
+    ),
+    (
+        ["model=gaussian", "dataset=gauss1d", "model.generator.mu=[1,2]"],
+        ["model.generator.mu=[1, 2]", "must be one number"],
+    ),
 ]
 
 
@@ -106,7 +122,7 @@ def test_python_api_names_the_options_of_a_list_override():
     from ganexp.config import ConfigError
     from ganexp.train import compose
 
-    with pytest.raises(ConfigError, match=r"unknown \['foo'\]; the options of 'callbacks' are ema"):
+    with pytest.raises(ConfigError, match=r"unknown \['foo'\]; the options of 'callbacks' are diagnostics, ema"):
         compose(["loss=ns", "callbacks=[r1,foo]"])
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from ganexp.options import options
 
-POINTS = ["balls45", "gauss1d", "grid25", "mixture1d", "ring8", "swissroll"]
+POINTS = ["balls45", "gauss1d", "grid25", "mixture1d", "ring8", "segment", "swissroll"]
 LOSSES = options("loss")
 COMBOS = [("mlp", loss, data) for loss in LOSSES for data in [*POINTS, "digits"]]
 COMBOS += [("dcgan", loss, "digits") for loss in LOSSES]

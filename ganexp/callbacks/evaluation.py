@@ -38,7 +38,8 @@ class Evaluation(pl.Callback):
         self.results: dict[str, float] = {}
         self.history: list[dict[str, float]] = []
         self._sums: dict[str, Any] = {}
-        self._count, self.last_g_step = 0, -1
+        self._counts: dict[str, int] = {}  # the steps that reported each key
+        self.last_g_step = -1
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.is_global_zero and self.evaluator is None:
@@ -47,9 +48,9 @@ class Evaluation(pl.Callback):
             self.evaluator = Evaluator(trainer.datamodule, seed=pl_module.seed, **self.kwargs)
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        for key, value in pl_module.last_metrics.items():
+        for key, value in pl_module.last_metrics.items():  # some (diagnostics) not every step
             self._sums[key] = self._sums.get(key, 0.0) + value
-        self._count += 1
+            self._counts[key] = self._counts.get(key, 0) + 1
         if pl_module.g_step % self.every == 0 or pl_module.g_step >= pl_module.budget:
             self._evaluate(trainer, pl_module)
             pl_module.log_dict(self._values(), on_step=True, on_epoch=False, logger=False)
@@ -73,8 +74,8 @@ class Evaluation(pl.Callback):
 
     def _evaluate(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
         self.last_g_step = module.g_step
-        means = {k: float(v) / self._count for k, v in self._sums.items()} if self._count else {}
-        self._sums, self._count = {}, 0
+        means = {k: float(v) / self._counts[k] for k, v in self._sums.items()}
+        self._sums, self._counts = {}, {}
         results = self.evaluator(module) if trainer.is_global_zero else None
         if trainer.world_size > 1:  # rank zero evaluates; every rank acts on the result
             results = trainer.strategy.broadcast(results, src=0)
@@ -86,8 +87,12 @@ class Evaluation(pl.Callback):
             trainer.logger.log_metrics(self.results, step=module.g_step)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"history": self.history, "sums": dict(self._sums), "count": self._count}
+        return {"history": self.history, "sums": dict(self._sums), "counts": dict(self._counts)}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.history = list(state_dict["history"])
-        self._sums, self._count = dict(state_dict["sums"]), state_dict["count"]
+        self._sums = dict(state_dict["sums"])
+        if "counts" in state_dict:
+            self._counts = dict(state_dict["counts"])
+        else:  # a checkpoint from before per-key counts: every key on every step
+            self._counts = {k: state_dict["count"] for k in self._sums}

@@ -18,6 +18,7 @@ NOISE_STREAM = 1  # the noise of training steps (and penalties' interpolation we
 SAMPLE_STREAM = 2  # the fixed noise of the sample pictures
 EVAL_STREAM = 3  # the samples of every evaluation
 CALIBRATION_STREAM = 4  # the data and noise that calibrate a critic for rejection sampling
+DIAGNOSTICS_STREAM = 5  # the noise of training diagnostics (callbacks/diagnostics.py)
 
 
 def step_key(seed: int, stream: int, rank: int, step: int) -> int:

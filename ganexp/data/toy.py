@@ -114,6 +114,22 @@ class SwissRoll(GANDataModule):
         return x + self.noise / self.scale * torch.randn(n, 2, generator=generator)
 
 
+class Segment(GANDataModule):
+    """WGAN's Example 1: the vertical unit segment {offset} x [0, 1] in the plane, x = (offset, u)
+    with u ~ U[0, 1]. A generator of the segment at another offset theta has a support disjoint
+    from it: JS is log 2 and KL infinite for every theta != 0, while W1 = |theta - offset|."""
+
+    shape = (2,)
+
+    def __init__(self, offset: float = 0.0, **kw):
+        super().__init__(**kw)
+        self.offset = float(offset)
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        u = torch.rand(n, generator=generator)
+        return torch.stack([torch.full_like(u, self.offset), u], 1)
+
+
 class Balls45(GANDataModule):
     """docs/theory.md section 12: 45 balls numbered 1..9 with counts (2, 4, 6, 8, 9, 7, 5, 3, 1)."""
 

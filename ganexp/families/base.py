@@ -86,6 +86,7 @@ class AdversarialFamily(pl.LightningModule):
         pack: int = 1,
         rejection: bool = False,
         calibrate_steps: int = 0,
+        freeze_generator: bool = False,
         run_config: dict | None = None,
     ):
         super().__init__()
@@ -100,6 +101,7 @@ class AdversarialFamily(pl.LightningModule):
         # ((g_step, calibrate_steps), the calibrated copy of D) it was made for
         self._calibrated: tuple[tuple[int, int], nn.Module] | None = None
         self.lr_schedule, self.g_warmup, self.budget = lr_schedule, g_warmup, g_steps
+        self.freeze_generator = freeze_generator  # G never steps: D alone trains (ganexp.probe)
         self.optimizer_cfg, self.run_config = optimizer, run_config
         self.g_step = 0
         self.resumed_from = 0  # g_step at the start of this fit (0 unless resumed)
@@ -312,10 +314,11 @@ class AdversarialFamily(pl.LightningModule):
                 self.update(total, opt_d)
                 penalties |= now
 
-        with self.only(opt_g):
+        with self.only(opt_g), torch.set_grad_enabled(not self.freeze_generator):
             fake = self.generate(self.noise(len(real) * self.pack), y)
             g_loss = self.objective.g_loss(critic(pack(fake, self.pack)))
-            self.update(g_loss, opt_g)
+            if not self.freeze_generator:
+                self.update(g_loss, opt_g)
 
         metrics = {"train/d_loss": total, "train/g_loss": g_loss}
         metrics |= {f"train/{k}": v for k, v in penalties.items()}

@@ -16,14 +16,22 @@ from torch import Tensor, nn
 
 
 class GaussianGenerator(nn.Module):
-    def __init__(self, z_dim: int, shape: Sequence[int], mu: float = 0.0, sigma: float = 1.0):
+    def __init__(
+        self,
+        z_dim: int,
+        shape: Sequence[int],
+        mu: float | Sequence[float] = 0.0,
+        sigma: float | Sequence[float] = 1.0,
+    ):
+        """`mu` and `sigma` are one number for every dimension, or one per dimension."""
         super().__init__()
         self.shape = tuple(shape)
         dim = math.prod(self.shape)
         if z_dim != dim:
             raise ValueError(f"model.z_dim={z_dim}: x = mu + sigma * z needs z_dim = {dim}")
-        self.mu = nn.Parameter(torch.full((dim,), float(mu)))
-        self.log_sigma = nn.Parameter(torch.full((dim,), math.log(sigma)))
+        mu, sigma = (torch.as_tensor(v, dtype=torch.float32).expand(dim) for v in (mu, sigma))
+        self.mu = nn.Parameter(mu.clone())
+        self.log_sigma = nn.Parameter(sigma.log())
 
     @property
     def sigma(self) -> Tensor:

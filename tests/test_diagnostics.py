@@ -138,3 +138,33 @@ def test_a_generator_of_another_shape_is_refused(fit, tmp_path):
     with pytest.raises(ConfigError, match="train.init_generator=.*does not fit"):
         fit([*TOY, "loss=ns", "model.z_dim=3", f"train.init_generator={trained['run_dir']}"])
 
+
+def test_an_evaluation_averages_a_diagnostic_over_the_steps_that_measured_it(fit):
+    from ganexp.claims import curves
+
+    watch = ["callbacks=[diagnostics]", "callbacks.diagnostics.every=2", "logger=csv"]
+    s = fit(
+        [
+            *TOY,
+            "loss=ns",
+            *watch,
+            "trainer.log_every_n_steps=1",
+            "train.g_steps=4",
+            "eval.every_n_g_steps=4",
+        ]
+    )
+    steps, norms = curves(s["run_dir"])["train/g_grad_norm"]
+    assert steps.tolist() == [1, 2, 4]  # the first step, then every second
+    assert s["history"][0]["train/g_grad_norm"] == pytest.approx(norms.mean(), rel=1e-6)
+
+
+def test_backprop_norms_of_a_linear_critic():
+    from ganexp.callbacks.diagnostics import backprop_norms
+
+    net = nn.Sequential(nn.Linear(2, 3, bias=False), nn.Linear(3, 1, bias=False))
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor([[1.0, 2.0], [0.0, 1.0], [3.0, 0.0]]))
+        net[1].weight.copy_(torch.tensor([[2.0, -1.0, 1.0]]))
+    norms = backprop_norms(net, net, torch.randn(5, 2))
+    # d D / d h_1 = w2 = (2, -1, 1); d D / d x = W1^T w2 = (5, 3)
+    assert [n.item() for n in norms] == pytest.approx([math.sqrt(34), math.sqrt(6)])

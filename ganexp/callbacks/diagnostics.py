@@ -1,5 +1,5 @@
 """Training diagnostics (`callbacks=[diagnostics]`): what the theory says to watch, logged as
-`train/` metrics every `every` generator steps, beside the losses.
+`train/` metrics at the first generator step and every `every` steps, beside the losses.
 
 - `train/g_grad_norm`: ||grad_theta_G L_G||, the norm of the generator loss's gradient with respect
   to all of G's parameters, on a fresh noise batch at the current D; with `g_objectives` also
@@ -13,7 +13,11 @@
   the fraction of D's weights within 1% of c of the box's faces; a histogram of D's weights goes
   to the logger (W&B, TensorBoard) where `histograms` is on.
 - `train/d_input_grad_real|fake|interp` (with `input_gradients`): the mean of ||grad_x D(x)|| on
-  real samples, generated ones and random interpolates between them (WGAN-GP's points).
+  real samples, generated ones and random interpolates between them (WGAN-GP's points); and
+  `train/d_backprop_norm/<i>`: the mean of ||d D(x) / d h_i|| over real and generated samples,
+  h_i the input of D's i-th layer: the gradient as it flows back through depth (layer 0's is the
+  input gradient). Where the weight gradients above multiply it by the layer's forward signal,
+  which fades or grows with it, this one shows the explosion or the vanishing itself.
 
 Measurements draw their own noise (keyed by seed and step), never the run's, and leave every
 buffer (BatchNorm statistics, spectral-norm vectors) as they found it: a run with diagnostics
@@ -35,17 +39,23 @@ from ganexp.families.base import pack, to_floats
 AT_CLIP = 0.99  # a weight with |w| >= 0.99 c counts as at the clip box's face
 
 
+LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d)
+
+
+def weight_modules(net: nn.Module) -> list[nn.Module]:
+    """`net`'s linear and convolutional layers, input layer first."""
+    return [m for m in net.modules() if isinstance(m, LAYERS)]
+
+
 def weight_layers(net: nn.Module) -> list[nn.Parameter]:
     """The weights of `net`'s linear and convolutional layers, input layer first: the trained
     parameters (under spectral norm the weight before its division, since reading the divided
     weight runs a power iteration)."""
     from torch.nn.utils import parametrize
 
-    layers = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d)
     return [
         m.parametrizations.weight.original if parametrize.is_parametrized(m, "weight") else m.weight
-        for m in net.modules()
-        if isinstance(m, layers)
+        for m in weight_modules(net)
     ]
 
 
@@ -73,6 +83,24 @@ def kept_buffers(*nets: nn.Module) -> Iterator[None]:
             for net, buffers in zip(nets, saved):
                 for k, b in net.named_buffers():
                     b.copy_(buffers[k])
+
+
+def backprop_norms(critic, net: nn.Module, x: Tensor) -> list[Tensor]:
+    """For each layer i of `net` (input layer first): the mean over samples of
+    ||d D(x) / d h_i||, h_i the layer's input; layer 0's is ||grad_x D(x)||. How the critic's
+    gradient grows or fades as it flows back through depth."""
+    inputs: list[Tensor] = []
+    hooks = [
+        m.register_forward_pre_hook(lambda m, args: inputs.append(args[0]))
+        for m in weight_modules(net)
+    ]
+    try:
+        scores = critic(x.detach().requires_grad_(True))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    grads = torch.autograd.grad(scores.sum(), inputs)
+    return [g.flatten(1).norm(dim=1).mean() for g in grads]
 
 
 def input_grad_norm(critic, x: Tensor) -> Tensor:
@@ -108,8 +136,9 @@ class Diagnostics(pl.Callback):
         self._objectives = {name: make_objective(name).g_loss for name in self.g_objectives}
 
     def due(self, g_step: int) -> bool:
-        """Whether the generator step that ends at `g_step` (counted from 1) is measured."""
-        return g_step % self.every == 0
+        """Whether the generator step that ends at `g_step` (counted from 1) is measured: the
+        first, then every `every`-th."""
+        return g_step == 1 or g_step % self.every == 0
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
         self._batch = batch if self.due(pl_module.g_step + 1) else None
@@ -174,10 +203,15 @@ class Diagnostics(pl.Callback):
         eps = torch.rand(len(real), *([1] * (real.dim() - 1)), device=real.device, generator=gen)
         mixed = eps * real + (1 - eps) * fake
         critic = module.critic(labels)
-        return {
+        out = {
             f"train/d_input_grad_{name}": input_grad_norm(critic, pack(x, module.pack))
             for name, x in (("real", real), ("fake", fake), ("interp", mixed))
         }
+        both = pack(torch.cat([real, fake]), module.pack)
+        if labels is not None:
+            critic = module.critic(torch.cat([labels, labels]))
+        norms = backprop_norms(critic, module.discriminator, both)
+        return out | {f"train/d_backprop_norm/{i}": n for i, n in enumerate(norms)}
 
     def log_histogram(self, module, weights: Sequence[Tensor]) -> None:
         log = getattr(module.logger, "log_histogram", None)  # loggers.SafeLogger's

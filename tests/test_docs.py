@@ -39,3 +39,20 @@ def test_every_module_and_test_the_theory_names_exists():
     every_test = "\n".join(p.read_text() for p in ROOT.glob("tests/test_*.py"))
     for name in re.findall(r"`(test_\w+)`", text):
         assert re.search(rf"^def {name}\(", every_test, re.M), name
+
+
+def test_every_picture_and_claim_the_pages_name_exists():
+    from ganexp.claims import claims
+
+    pages = [ROOT / "README.md", *ROOT.glob("docs/*.md")]
+    shown = 0
+    for page in pages:
+        text = page.read_text()
+        for target in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text):
+            assert (page.parent / target).is_file(), (page.name, target)
+            shown += 1
+        for name in re.findall(r"python -m ganexp\.claims (\w+)", text):
+            assert name in claims(), (page.name, name)
+    assert shown >= 10
+    gallery = (ROOT / "docs" / "claims.md").read_text()
+    assert all(f"python -m ganexp.claims {name} " in gallery for name in claims())

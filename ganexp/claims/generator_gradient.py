@@ -50,7 +50,7 @@ def probes(study: Study) -> dict[str, dict[str, list[float]]]:
                 f"optimizer.d.lr={PROBE_LR}",
                 f"train.g_steps={d_steps}",
                 "callbacks.diagnostics.every=10",
-                "trainer.log_every_n_steps=10",
+                "trainer.log_every_n_steps=1",  # the logs hold the first step's reading too
             ],
         )
         logged = curves(probe)

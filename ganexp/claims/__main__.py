@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from ganexp.divergence import Diverged
 from ganexp.errors import ConfigError
 
 
@@ -68,7 +69,7 @@ def main(argv: list[str]) -> int:
         numbers = claim.run(study)
         claim.figure(numbers, out / f"{name}.png")
         result = save_result(claim, study, numbers, time.perf_counter() - started)
-    except ConfigError as err:
+    except (ConfigError, Diverged) as err:  # a config that cannot work, or a run that diverged
         print(f"ganexp.claims: {err}", file=sys.stderr)
         return 2
     verdict = "held" if result["held"] else "did not hold"

@@ -2,9 +2,8 @@
 the bundled digits with the -log D loss, its generator saved at three stages (each stage resumes
 the one before, so the three share one training), and for each stage a probe (`ganexp.probe`):
 the generator frozen, a fresh discriminator trained from scratch by cross-entropy (Adam, lr 1e-3),
-and every 10 of
-its steps the norm of the generator's gradient under the saturating loss (`gan`) and under the
--log D trick (`ns`), each the mean and spread over 4 noise batches.
+and at its first step and every 10 steps the norm of the generator's gradient under the saturating
+loss (`gan`) and under the -log D trick (`ns`), each the mean and spread over 4 noise batches.
 """
 
 from __future__ import annotations

@@ -85,10 +85,14 @@ def option_file(group: str, name: str, dirs: Iterable[Path] = (CONF_DIR,)) -> Pa
     raise ConfigError(f"{group}={name}: no such option; the options are {options(group, dirs)}")
 
 
+OPTIONAL_GROUPS = ("experiment",)  # `optional` in config.yaml's defaults list
+
+
 def check_group_lists(args: Sequence[str]) -> None:
     """Every name in a list-valued group override (`callbacks=[ema,r1]`, or a sweep of such lists)
-    is one of the group's options, the user's included. Hydra's own message for a list omits the
-    options."""
+    and every option of an optional group (`experiment=toy_ring8`) is one of the group's options,
+    the user's included. Hydra's own message for a list omits the options, and it silently skips
+    an unknown option of an optional group (a mistyped preset would train the default job)."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.core.override_parser.types import ChoiceSweep
     from hydra.errors import OverrideParseException
@@ -104,10 +108,11 @@ def check_group_lists(args: Sequence[str]) -> None:
         if override.package is not None or not any((d / group).is_dir() for d in dirs):
             continue
         value, allowed = override.value(), options(group, dirs)
-        lists = value.list if isinstance(value, ChoiceSweep) else [value]
-        unknown = [
-            n for names in lists if isinstance(names, list) for n in names if n not in allowed
-        ]
+        values = value.list if isinstance(value, ChoiceSweep) else [value]
+        names = [n for v in values if isinstance(v, list) for n in v]
+        if group in OPTIONAL_GROUPS:  # Hydra skips an unknown option of an optional group
+            names += [v for v in values if isinstance(v, str)]
+        unknown = [n for n in names if n not in allowed]
         if unknown:
             raise ConfigError(
                 f"{group}={override.input_line.split('=', 1)[1]}: unknown {unknown}; "

@@ -28,6 +28,8 @@ CASES = [
     (["callbacks=foo"], ["callbacks/foo", "ema", "instance_noise", "r1"]),
     (["callbacks=[ema,foo]"], ["callbacks=[ema,foo]", "'foo'", "ema, instance_noise, r1"]),
     (["-m", "callbacks=[ema],[r1,x]"], ["callbacks=[ema],[r1,x]", "'x'", "instance_noise"]),
+    (["experiment=toy_rign8"], ["experiment=toy_rign8", "'toy_rign8'", "lapgan_digits", "toy_ring8"]),
+    (["-m", "experiment=toy_ring8,toy_gird25"], ["'toy_gird25'", "toy_grid25"]),
     (["callbacks=ema", "callbacks.ema.decay=1.5"], ["callbacks.ema.decay=1.5", "(0, 1)"]),
     (["callbacks=r1", "callbacks.r1.gamma=-1"], ["callbacks.r1.gamma=-1", ">= 0"]),
     (["callbacks=instance_noise", "callbacks.instance_noise.std=-0.1"], ["instance_noise.std"]),

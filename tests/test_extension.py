@@ -55,6 +55,14 @@ def test_option_errors_name_the_users_options_too():
     assert "unknown ['foo']" in proc.stderr and "r2" in proc.stderr and "r1" in proc.stderr
 
 
+def test_a_mistyped_preset_stops_naming_the_users_presets_too():
+    proc = ganexp_cli("--config-dir", "conf", "experiment=my_stdy", "logger=none")
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "unknown ['my_stdy']" in proc.stderr
+    assert "my_study" in proc.stderr and "toy_ring8" in proc.stderr
+
+
 @pytest.fixture
 def user_package(monkeypatch):
     monkeypatch.syspath_prepend(str(EXAMPLES))  # the user's package is importable, as from its folder

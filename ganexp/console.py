@@ -8,6 +8,7 @@ Only these are silenced, each by its exact text and origin:
 from __future__ import annotations
 
 import logging
+import sys
 import warnings
 
 _TIP = "💡 Tip:"
@@ -30,3 +31,9 @@ def quiet_console() -> None:
         category=FutureWarning,
         module=r"pytorch_lightning\.utilities\._pytree",
     )
+
+
+def notice(text: str) -> None:
+    """One line for the person at the console, `ganexp: <text>` on stderr; unlike a warning, no
+    warning filter (`PYTHONWARNINGS=ignore`, common on clusters) hides it."""
+    print(f"ganexp: {text}", file=sys.stderr, flush=True)

@@ -1,7 +1,7 @@
 """The experiment logger of a run. Logging never costs a run:
 
-- W&B asked to go online (`logger.offline=false`) with no API key or no network: one warning, and
-  the run logs offline into its directory (`wandb sync <dir>` uploads it later);
+- W&B asked to go online (`logger.offline=false`) with no API key or no network: one line on the
+  console (`ganexp.console.notice`, which no warning filter hides), and the run logs offline into its directory (`wandb sync <dir>` uploads it later);
 - a logger that fails mid-run (a full disk, a lost connection, a bug): one warning naming the
   failure, then training goes on without it. summary.json, checkpoints and samples do not depend on
   the logger.
@@ -16,6 +16,8 @@ from typing import Any
 
 from omegaconf import DictConfig, open_dict
 from pytorch_lightning.loggers import Logger
+
+from ganexp.console import notice
 
 
 def wandb_online_problem() -> str | None:
@@ -57,10 +59,9 @@ def build_logger(cfg: DictConfig, run_dir: Path) -> SafeLogger | None:
         if wants_online and mode not in ("offline", "disabled", "dryrun"):
             problem = wandb_online_problem()
             if problem:
-                warnings.warn(
+                notice(
                     f"logger.offline=false: {problem}; logging offline into {run_dir}/wandb "
-                    "instead (upload it later with `wandb sync`)",
-                    stacklevel=2,
+                    "instead (upload it later with `wandb sync`)"
                 )
                 node = node.copy()
                 with open_dict(node):

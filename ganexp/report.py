@@ -212,10 +212,10 @@ def plot_curves(out: Path, jobs: Sequence[Job], by: Sequence[str]) -> Path | Non
         exact_ax.plot(*mean_curve(members, exact), label=name)
     critic_ax.set_ylabel(" / ".join(sorted(estimates)) + " (critic)")
     exact_ax.set_ylabel(f"{exact} (exact)")
-    exact_ax.legend(fontsize=6)
+    exact_ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     fig.tight_layout()
     path = out / "curves.png"
-    save_figure(fig, path, dpi=100)
+    save_figure(fig, path, dpi=100, bbox_inches="tight")  # the legend right of the panels
     plt.close(fig)
     return path
 

@@ -44,3 +44,17 @@ def test_point_samples_are_drawn_apart_from_the_data(tmp_path):
     gy, gx = np.nonzero(grey & ~red)
     # the generated cloud sits up and to the right of the data cloud, as drawn
     assert xs.mean() > gx.mean() + 20 and ys.mean() < gy.mean() - 20
+
+
+def test_the_legend_of_a_points_picture_lies_outside_the_panel():
+    from ganexp.callbacks.samples import points_figure
+
+    for dim in (2, 1):
+        grid = torch.cartesian_prod(torch.arange(-2.0, 3), torch.arange(-2.0, 3))[:, :dim] * 2
+        fig = points_figure(grid + 0.05 * torch.randn_like(grid), grid, "grid")
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        (ax,) = fig.axes
+        legend = ax.get_legend().get_window_extent(renderer)
+        panel = ax.get_window_extent(renderer)
+        assert not legend.overlaps(panel), (dim, legend, panel)  # it covers no data

@@ -31,6 +31,16 @@ def save_picture(
             fake = fake.repeat_interleave(factor, dim=-2).repeat_interleave(factor, dim=-1)
         save_image(fake, path, nrow=nrow, normalize=True, value_range=(-1, 1))
         return
+    import matplotlib.pyplot as plt
+
+    fig = points_figure(fake, real, title)
+    save_figure(fig, path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+
+
+def points_figure(fake: Tensor, real: Tensor, title: str):
+    """A scatter of 2-D points (or a histogram of 1-D ones) over the data, its legend below the
+    panel so that it never covers a mode."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -47,11 +57,11 @@ def save_picture(
         ax.hist(real[:, 0].tolist(), bins=bins, density=True, color="0.6", label="data")
         ax.hist(fake[:, 0].tolist(), bins=bins, density=True, histtype="step", lw=1.8,
                 color="crimson", label="generated")
-    ax.legend(loc="upper right", markerscale=3)
+    # below the tick labels, outside the panel
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, markerscale=3, frameon=False)
     ax.set_title(title)
     fig.tight_layout()
-    save_figure(fig, path, dpi=100)
-    plt.close(fig)
+    return fig
 
 
 class SampleGrid(pl.Callback):

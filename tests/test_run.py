@@ -113,3 +113,20 @@ def test_help_lists_every_group():
         "optimizer: adam",
     ]:
         assert line in out
+
+
+def test_max_time_is_a_wall_clock_budget(fit):
+    s = fit(
+        [
+            "model=mlp",
+            "dataset=ring8",
+            "loss=ns",
+            "train.g_steps=10000000",
+            "trainer.max_time=00:00:00:02",
+            "eval.every_n_g_steps=10000000",
+        ]
+    )
+    assert 0 < s["g_steps"] < 10000000 and s["interrupted"] is False
+    assert 1.5 < s["wall_time_s"] < 10  # setup and the final evaluation are outside the budget
+    assert "val/hq_fraction" in s  # the run still ends with its evaluation
+    assert (Path(s["run_dir"]) / "checkpoints" / "last.ckpt").is_file()

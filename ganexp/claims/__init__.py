@@ -30,6 +30,7 @@ MODULES = (
     "disjoint_supports",
     "clipping_vs_penalty",
     "instance_noise",
+    "meaningful_loss",
 )
 
 

@@ -31,6 +31,7 @@ MODULES = (
     "clipping_vs_penalty",
     "instance_noise",
     "meaningful_loss",
+    "pyramid",
 )
 
 

@@ -27,9 +27,9 @@ import torch
 
 from ganexp import train
 from ganexp.build import build, build_datamodule
-from ganexp.settings import resolve_d_norm
 from ganexp.losses import make_objective
 from ganexp.losses.adversarial import gradient_penalty
+from ganexp.settings import resolve_d_norm
 from ganexp.train import compose
 
 FAR = 10**9

@@ -1,11 +1,12 @@
-"""The throughput benchmark runs end to end (it prints numbers; nothing here times anything)."""
+"""The benchmarks run end to end (they print numbers; nothing here times anything)."""
 
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "throughput.py"
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+SCRIPT = BENCHMARKS / "throughput.py"
 
 
 def test_throughput_script_prints_a_ratio_per_pair_of_blocks_and_the_penalty_cost():
@@ -21,3 +22,18 @@ def test_throughput_script_prints_a_ratio_per_pair_of_blocks_and_the_penalty_cos
     assert ratio and float(ratio.group(1)) > 0, out.stdout
     penalty = re.search(r"with the penalty, ([\d.]+) ms without; ratio ([\d.]+)", out.stdout)
     assert penalty and float(penalty.group(2)) > 1, out.stdout  # the penalty adds work
+
+
+def test_diagnostics_script_counts_its_measurements_and_prints_their_share():
+    args = ["model=mlp", "loss=wgan_gp", "dataset=ring8", "train.batch_size=16"]
+    out = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "diagnostics.py"), *args, "--steps", "12", "--every", "5"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    # measured at the first step, then at steps 5 and 10
+    assert re.search(r"= [\d.]+ generator steps \(3 measurements\)", out.stdout), out.stdout
+    share = re.search(r"share of the run's time at every=5: ([\d.]+)%", out.stdout)
+    assert share and 0 < float(share.group(1)) < 100, out.stdout

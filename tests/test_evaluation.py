@@ -86,3 +86,15 @@ def test_wgan_gp_estimate_falls_as_exact_w1_falls(fit):
     )
     assert s["val/w_estimate_w1_spearman"] > 0.6
     assert s["val/w1"] < 0.3
+
+
+def test_the_linear_correlation_is_carried_by_the_descent_the_rank_one_is_not():
+    from ganexp.callbacks.evaluation import pearson, spearman
+
+    # a descent (four points), then a plateau on which the two sides' noise disagrees
+    w1 = [2.0, 1.0, 0.5, 0.25, 0.11, 0.09, 0.12, 0.08, 0.1, 0.13]
+    estimate = [4.0, 2.1, 1.0, 0.5, 0.2, 0.23, 0.18, 0.24, 0.21, 0.17]
+    assert pearson(estimate, w1) > 0.99
+    assert spearman(estimate, w1) < 0.7
+    assert pearson([1.0, 2.0, 3.0], [2.0, 4.0, 6.0]) == pytest.approx(1.0)
+    assert math.isnan(pearson([1.0, 1.0, 1.0], [1.0, 2.0, 3.0]))  # no spread: undefined

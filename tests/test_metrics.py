@@ -37,6 +37,19 @@ def test_balls45_exact_metrics_against_a_uniform_generator():
     assert m["val/w1"] == pytest.approx(cdf_gap, rel=1e-9)
 
 
+def test_balls45_unrounded_w1_sees_what_rounding_hides():
+    # every sample at 5.4: rounded, it is ball 5; as generated it is 0.4 beside it
+    m = Balls45().exact_metrics(torch.full((1000, 1), 5.4))
+    balls = torch.arange(1, 10).double()
+    assert m["val/w1"] == pytest.approx((Q * (balls - 5).abs()).sum().item(), rel=1e-6)
+    assert m["val/w1_unrounded"] == pytest.approx((Q * (balls - 5.4).abs()).sum().item(), rel=1e-6)
+    # the data themselves: both are 0
+    data = torch.repeat_interleave(balls, torch.tensor([2, 4, 6, 8, 9, 7, 5, 3, 1]))
+    exact = Balls45().exact_metrics(data[:, None].float())
+    assert exact["val/w1"] == pytest.approx(0, abs=1e-9)
+    assert exact["val/w1_unrounded"] == pytest.approx(0, abs=1e-6)
+
+
 def test_balls45_generator_that_misses_a_ball_has_infinite_forward_kl():
     x = torch.tensor([[1.0], [2.0], [3.0], [4.0], [5.0], [6.0], [7.0], [8.0]])  # never 9
     m = Balls45().exact_metrics(x)

@@ -129,7 +129,11 @@ def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[pl.Callback]:
     optimizer_steps_per_g_step = cfg.loss.n_critic + 1
     # Checkpoints hold the state after a whole generator step, which is what `resume` continues.
     warnings.filterwarnings("ignore", "Using ModelCheckpoint with manual optimization")
-    progress = [GeneratorStepProgress()] if cfg.trainer.get("enable_progress_bar", True) else []
+    progress = (
+        [GeneratorStepProgress(every_s=cfg.train.get("progress_every_s", 30))]
+        if cfg.trainer.get("enable_progress_bar", True)
+        else []
+    )
     best, stop = cfg.train.get("keep_best"), cfg.train.get("early_stopping") or {}
     acting = [BestCheckpoint(run_dir / "checkpoints", best)] if best else []
     if stop.get("metric"):

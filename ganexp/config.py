@@ -116,6 +116,7 @@ def validate(cfg: DictConfig, dirs: Sequence[Path] = (CONF_DIR,)) -> None:
     for key in ("g_steps", "batch_size", "checkpoint_every", "sample_every"):
         check_integer(cfg.train[key], f"train.{key}")
     check_integer(cfg.train.seed, "train.seed", minimum=0)
+    check_positive(cfg.train.get("progress_every_s", 30), "train.progress_every_s")
     check_integer(cfg.train.get("g_warmup", 0), "train.g_warmup", minimum=0)
     check_bool(cfg.train.get("freeze_generator", False), "train.freeze_generator")
     for key in ("every_n_g_steps", "num_samples", "nearest_k"):

@@ -13,22 +13,73 @@ from PIL import Image
 from ganexp.callbacks.samples import save_picture
 
 
-def test_a_normal_run_prints_a_bar_over_g_steps_and_no_notices(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB")}
-    env |= {"WANDB_MODE": "offline", "HOME": str(tmp_path)}
-    proc = subprocess.run(
-        [sys.executable, "-m", "ganexp", "model=mlp", "dataset=ring8", "train.g_steps=40",
-         "eval.inception=false", f"hydra.run.dir={tmp_path / 'run'}"],  # W&B offline, as default
-        capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path,
+def run_at_a_terminal(args, tmp_path, env) -> str:
+    """`python -m ganexp ARGS` with its stdout and stderr on a pseudo-terminal, as typed."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    # a terminal of 24 x 120 characters (a fresh pseudo-terminal has no size: tqdm draws nothing)
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ganexp", *args], stdout=follower, stderr=follower,
+        env=env, cwd=tmp_path,
     )
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-3000:]
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed: the run ended
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    assert proc.wait(timeout=300) == 0, b"".join(chunks)[-3000:]
+    os.close(leader)
+    return b"".join(chunks).decode(errors="replace")
+
+
+def quiet_env(tmp_path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB")}
+    return env | {"WANDB_MODE": "offline", "HOME": str(tmp_path)}
+
+
+def test_a_normal_run_prints_a_bar_over_g_steps_and_no_notices(tmp_path):
+    out = run_at_a_terminal(
+        ["model=mlp", "dataset=ring8", "train.g_steps=40", "eval.inception=false",
+         f"hydra.run.dir={tmp_path / 'run'}"],  # W&B offline, as default
+        tmp_path, quiet_env(tmp_path),
+    )
     bars = re.findall(r"g_steps:\s+\d+%\|[^|]*\| (\d+)/(\d+) \[[^\]]*<([^\]]*)step/s, (\w+)=", out)
     assert bars, out[-3000:]
     done, total, _, metric = bars[-1]
     assert (done, total, metric) == ("40", "40", "w_estimate")  # the default loss is WGAN-GP
     for notice in ("Tip:", "LeafSpec", "weights_only", "anonymous setting", "Epoch 0/-"):
         assert notice not in out, notice
+
+
+def test_a_batch_job_logs_a_few_plain_progress_lines(tmp_path):
+    log = tmp_path / "job.log"
+    with open(log, "w") as f:  # as a scheduler does: output to a file, no terminal
+        proc = subprocess.run(
+            [sys.executable, "-m", "ganexp", "model=mlp", "dataset=ring8", "loss=ns",
+             "train.g_steps=300", "train.progress_every_s=0.5", "eval.inception=false",
+             "logger=none", f"hydra.run.dir={tmp_path / 'run'}"],
+            stdout=f, stderr=subprocess.STDOUT, timeout=300, env=quiet_env(tmp_path),
+            cwd=tmp_path,
+        )
+    text = log.read_text()
+    assert proc.returncode == 0, text[-3000:]
+    assert "\r" not in text and "|" not in text  # no bar redrawn in place
+    lines = re.findall(
+        r"^g_steps (\d+)/300 \(\d+%\), [\d.e+]+ step/s, \d+:\d\d:\d\d left, js_estimate=\S+$",
+        text, re.MULTILINE,
+    )
+    assert lines and lines[-1] == "300", text[-3000:]  # the last line is the end of the run
+    assert len(lines) < 60  # a line per half second at most, not one per step
 
 
 def test_point_samples_are_drawn_apart_from_the_data(tmp_path):

@@ -1,5 +1,5 @@
 """LAPGAN's pyramid against one GAN at full size, at equal wall-clock time (Denton et al. 2015;
-docs/theory.md section 11).
+docs/theory.md section 10).
 
 LAPGAN splits 32 px generation into an 8 px GAN and two conditional GANs that each add the detail
 of one octave, each an easier problem than the whole image. The comparison that matters to a

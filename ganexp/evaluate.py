@@ -23,6 +23,13 @@ from ganexp.sampling import RejectionStalled
 
 
 def evaluate_run(run_dir: str | Path, overrides: list[str] = ()) -> dict:
+    """Evaluate a finished run's checkpoint again; the metrics, also written to
+    `<run_dir>/evaluation.json`.
+
+    `overrides` are `key=value` strings, as on the command line: `which=best`,
+    `checkpoint=PATH`, `rejection=true|false`, `calibrate_steps=N`, or any `eval.*` key without
+    its prefix (`num_samples=10000`, `inception=false`). An unknown key raises `ConfigError`.
+    """
     from ganexp.build import build_datamodule
     from ganexp.checkpoints import find_checkpoint, read_checkpoint
     from ganexp.load import load

@@ -64,7 +64,10 @@ def probe_overrides(run: str | Path, overrides: Sequence[str] = ()) -> list[str]
 def probe(
     run: str | Path, overrides: Sequence[str] = (), run_dir: str | Path | None = None
 ) -> dict:
-    """Probe `run` (see the module) and return the probe run's summary."""
+    """Arjovsky & Bottou's probe of `run` (a run directory or a .ckpt): its generator frozen, a
+    fresh discriminator trained from scratch against it, the generator's gradient recorded as D
+    improves (`train/g_grad_norm/gan`, `train/g_grad_norm/ns`). `overrides` change anything, as
+    on the command line; the probe is an ordinary run in `run_dir`. Returns its summary."""
     from ganexp.train import train
 
     return train(probe_overrides(run, overrides), run_dir=run_dir)

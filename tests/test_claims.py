@@ -57,3 +57,9 @@ def test_every_claim_runs_at_a_tiny_size_and_writes_its_figure_and_numbers(tmp_p
 @pytest.mark.parametrize("name", NAMES)
 def test_every_claim_holds_at_its_default_size_on_an_unseen_seed(tmp_path, name):
     assert main([name, f"seed={UNSEEN_SEED}", f"out={tmp_path}", *EVAL]) == 0
+
+
+def test_the_pyramid_claims_budget_is_lightnings_max_time():
+    from ganexp.claims.pyramid import max_time
+
+    assert max_time(180) == "00:00:03:00" and max_time(3725) == "00:01:02:05"

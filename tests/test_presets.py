@@ -70,7 +70,7 @@ def test_toy_grid25_covers_every_mode_sharply(fit, tmp_path):
 def test_lapgan_digits_draws_every_digit_near_a_dcgan(fit):
     """LAPGAN's preset (seed 5, never tuned on) after its 2,000 steps: every digit class, and a
     classifier FID under 100, where its fully connected level 0 left 154 and a DCGAN at 32 px after
-    the same 2,000 steps scores 64.5 to 108.6 on seeds 0-4 (the README's comparison)."""
+    the same 2,000 steps scores 64.5 to 108.6 on seeds 0-4 (docs/families.md)."""
     summary = fit(
         ["experiment=lapgan_digits", "train.batch_size=64", "train.seed=5", "eval.num_samples=2500"]
     )

@@ -3,11 +3,12 @@ docs/theory.md section 10).
 
 LAPGAN splits 32 px generation into an 8 px GAN and two conditional GANs that each add the detail
 of one octave, each an easier problem than the whole image. The comparison that matters to a
-user is at equal cost: both models train for the same measured wall-clock time
-(`trainer.max_time`, whatever their step counts), and are then scored by classifier FID on 2,500
-samples. The pyramid is the `lapgan_digits` preset; the single GAN is the DCGAN at 32 px with the
-same loss (-log D), optimizer settings (Adam 2e-4, betas (0, 0.9)) and generator EMA (decay
-0.99), so that only the generator's design differs.
+user is at equal cost: every model trains for the same measured wall-clock time
+(`trainer.max_time`, whatever its step count), and is then scored by classifier FID on 2,500
+samples. The pyramid is the `lapgan_digits` preset. The single GAN is the DCGAN at 32 px with the
+same loss (-log D), trained twice: with the pyramid's optimizer settings and generator EMA (Adam
+betas (0, 0.9), EMA decay 0.99), so that only the generator's design differs, and with DCGAN's
+own (betas (0.5, 0.999), no EMA). The pyramid is compared with the better of the two.
 """
 
 from __future__ import annotations
@@ -16,21 +17,20 @@ from pathlib import Path
 
 from ganexp.claims import Claim, Study, summary
 
-SECONDS = 240  # each model's wall-clock budget at scale 1
+SECONDS = 180  # each model's wall-clock budget at scale 1
 UNLIMITED = 10**7  # steps: the time is the budget
 
-SHARED = [
-    "dataset=digits",
-    "dataset.image_size=32",
-    "loss=ns",
+SHARED = ["dataset=digits", "dataset.image_size=32", "loss=ns"]
+PYRAMID_RECIPE = [
     "optimizer.g.betas=[0.0,0.9]",
     "optimizer.d.betas=[0.0,0.9]",
     "callbacks=[ema]",
     "callbacks.ema.decay=0.99",
 ]
-MODELS = {
-    "pyramid": ["experiment=lapgan_digits"],
-    "single": ["model=dcgan"],
+MODELS = {  # name: (overrides, label)
+    "pyramid": (["experiment=lapgan_digits", *PYRAMID_RECIPE], "LAPGAN pyramid"),
+    "single": (["model=dcgan", *PYRAMID_RECIPE], "DCGAN, the pyramid's recipe"),
+    "single_own": (["model=dcgan"], "DCGAN, its own recipe"),
 }
 
 
@@ -44,7 +44,7 @@ def max_time(seconds: int) -> str:
 def run(study: Study) -> dict:
     seconds = study.steps(SECONDS, least=5)
     numbers: dict = {"seconds": seconds}
-    for name, model in MODELS.items():
+    for name, (model, _) in MODELS.items():
         s = summary(
             study.train(
                 name,
@@ -65,29 +65,27 @@ def run(study: Study) -> dict:
             "g_steps": s["g_steps"],
             "g_steps_per_s": s["g_steps_per_s"],
         }
-    pyramid, single = numbers["pyramid"], numbers["single"]
-    held = pyramid["fid_classifier"] <= single["fid_classifier"]
-    said = (
-        f"in {seconds} s each: the pyramid {pyramid['fid_classifier']:.1f} "
-        f"({pyramid['g_steps']} steps), the single GAN {single['fid_classifier']:.1f} "
-        f"({single['g_steps']} steps), classifier FID"
+    pyramid = numbers["pyramid"]["fid_classifier"]
+    best = min(numbers[n]["fid_classifier"] for n in MODELS if n != "pyramid")
+    said = f"in {seconds} s each, classifier FID: " + ", ".join(
+        f"{MODELS[n][1]} {numbers[n]['fid_classifier']:.1f} ({numbers[n]['g_steps']} steps)"
+        for n in MODELS
     )
-    return {"held": held, "said": said, "runs": dict(study.runs), **numbers}
+    return {"held": pyramid <= best, "said": said, "runs": dict(study.runs), **numbers}
 
 
 def figure(numbers: dict, path: Path) -> None:
-    """The two runs' final sample grids side by side, titled with their scores."""
+    """The runs' final sample grids side by side, titled with their scores."""
     import matplotlib.image as mpimg
 
     from ganexp.claims.plots import figure_grid, save
 
-    fig, axes = figure_grid(2, width=4.0, height=4.3)
-    for ax, name in zip(axes, MODELS):
+    fig, axes = figure_grid(len(MODELS), width=4.0, height=4.3)
+    for ax, (name, (_, label)) in zip(axes, MODELS.items()):
         r = numbers[name]
         ax.imshow(mpimg.imread(Path(numbers["runs"][name]) / "samples" / "final.png"))
         ax.set_title(
-            f"{'LAPGAN pyramid' if name == 'pyramid' else 'DCGAN'}: FID {r['fid_classifier']:.1f}"
-            f"\n{r['g_steps']} steps in {numbers['seconds']} s",
+            f"{label}: FID {r['fid_classifier']:.1f}\n{r['g_steps']} steps in {numbers['seconds']} s",
             fontsize=9,
         )
         ax.axis("off")
@@ -99,7 +97,8 @@ CLAIM = Claim(
     statement="a Laplacian pyramid of GANs (LAPGAN) makes better 32 px digits than one GAN at "
     "full size for the same training time",
     check=f"after {SECONDS} s of training each (trainer.max_time), the LAPGAN preset's classifier "
-    "FID is at most that of the DCGAN at 32 px with the same loss, optimizer and EMA",
+    "FID is at most that of the DCGAN at 32 px with the same loss, under the better of two "
+    "recipes (the pyramid's optimizer settings and EMA, or DCGAN's own)",
     anchor="Denton et al. 2015 (LAPGAN), section 4 and Figure 3",
     run=run,
     figure=figure,

@@ -4,6 +4,7 @@ names the key and the values it allows."""
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -117,6 +118,12 @@ def validate(cfg: DictConfig, dirs: Sequence[Path] = (CONF_DIR,)) -> None:
         check_integer(cfg.train[key], f"train.{key}")
     check_integer(cfg.train.seed, "train.seed", minimum=0)
     check_positive(cfg.train.get("progress_every_s", 30), "train.progress_every_s")
+    max_time = cfg.trainer.get("max_time")
+    if max_time is not None and not re.fullmatch(r"\d+:\d\d:\d\d:\d\d", str(max_time)):
+        raise ConfigError(
+            f"trainer.max_time={max_time}: a wall-clock budget as DD:HH:MM:SS "
+            "(e.g. 00:00:05:00 for five minutes), or null"
+        )
     check_integer(cfg.train.get("g_warmup", 0), "train.g_warmup", minimum=0)
     check_bool(cfg.train.get("freeze_generator", False), "train.freeze_generator")
     for key in ("every_n_g_steps", "num_samples", "nearest_k"):

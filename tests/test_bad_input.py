@@ -28,6 +28,8 @@ CASES = [
     (["callbacks=foo"], ["callbacks/foo", "ema", "instance_noise", "r1"]),
     (["callbacks=[ema,foo]"], ["callbacks=[ema,foo]", "'foo'", "ema, instance_noise, r1"]),
     (["-m", "callbacks=[ema],[r1,x]"], ["callbacks=[ema],[r1,x]", "'x'", "instance_noise"]),
+    (["trainer.max_time=5min"], ["trainer.max_time=5min", "DD:HH:MM:SS"]),
+    (["train.progress_every_s=0"], ["train.progress_every_s=0", "> 0"]),
     (["experiment=toy_rign8"], ["experiment=toy_rign8", "'toy_rign8'", "lapgan_digits", "toy_ring8"]),
     (["-m", "experiment=toy_ring8,toy_gird25"], ["'toy_gird25'", "toy_grid25"]),
     (["callbacks=ema", "callbacks.ema.decay=1.5"], ["callbacks.ema.decay=1.5", "(0, 1)"]),

@@ -63,3 +63,4 @@ def test_the_pyramid_claims_budget_is_lightnings_max_time():
     from ganexp.claims.pyramid import max_time
 
     assert max_time(180) == "00:00:03:00" and max_time(3725) == "00:01:02:05"
+    assert max_time(90000) == "01:01:00:00"  # a day and an hour (scale=500 on a GPU)

@@ -39,7 +39,8 @@ class GeneratorStepProgress(ProgressBar):
 
     def interactive(self) -> bool:
         """A terminal or a notebook: a bar that redraws itself in place is readable there."""
-        return self.stream.isatty() or "ipykernel" in sys.modules
+        isatty = getattr(self.stream, "isatty", None)  # a replaced stderr may not have one
+        return bool(isatty and isatty()) or "ipykernel" in sys.modules
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not (self._enabled and trainer.is_global_zero):

@@ -38,7 +38,8 @@ def max_time(seconds: int) -> str:
     """Lightning's `DD:HH:MM:SS`."""
     minutes, seconds = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)
-    return f"00:{hours:02d}:{minutes:02d}:{seconds:02d}"
+    days, hours = divmod(hours, 24)
+    return f"{days:02d}:{hours:02d}:{minutes:02d}:{seconds:02d}"
 
 
 def run(study: Study) -> dict:

@@ -33,6 +33,7 @@ def build_datamodule(cfg: DictConfig):
         seed=cfg.train.seed,
         labelled=bool(cfg.model.get("conditional")),
     )
+    datamodule.replicas = cfg.train.get("replicas", 1)  # K > 1: batches of K seeds, stacked
     if not isinstance(datamodule, GANDataModule):
         kind = type(datamodule)
         raise ConfigError(
@@ -81,7 +82,10 @@ def build_objective(cfg: DictConfig) -> Objective | None:
 
 
 def build_family(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | None = None):
-    """The family's LightningModule with freshly initialised nets for data of `shape`."""
+    """The family's LightningModule with freshly initialised nets for data of `shape`; with
+    `train.replicas` = K > 1 one module training K seeds together (ganexp/replicas.py)."""
+    if cfg.train.get("replicas", 1) > 1:
+        return build_replicated(cfg, shape, num_classes)
     generator, discriminator = build_nets(cfg, shape, num_classes)
     if cfg.get("channels_last"):
         generator = generator.to(memory_format=torch.channels_last)
@@ -90,6 +94,46 @@ def build_family(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | Non
         generator.compile()  # in place: parameter names and checkpoints stay the same
         if not has_gradient_penalty(cfg):  # compiled graphs have no double backward
             discriminator.compile()
+    z_dim = getattr(generator, "noise_dim", cfg.model.z_dim)
+    return make_family(cfg, generator, discriminator, z_dim, num_classes)
+
+
+def replica_config(cfg: DictConfig, k: int) -> DictConfig:
+    """The config of the separate run that replica k of `cfg` is: seed `train.seed + k`."""
+    single = OmegaConf.merge(cfg, {"train": {"seed": cfg.train.seed + k, "replicas": 1}})
+    return single
+
+
+def build_replicated(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | None):
+    """K ordinary modules, each initialised as the separate run of its seed would be (the global
+    random state seeded with it first), and one module training their stacked nets."""
+    import pytorch_lightning as pl
+
+    from ganexp.replicas import Replicated
+
+    views = []
+    for k in range(cfg.train.replicas):
+        single = replica_config(cfg, k)
+        pl.seed_everything(single.train.seed, workers=True, verbose=False)
+        views.append(build_family(single, shape, num_classes))
+    generator = Replicated([v.generator for v in views])
+    discriminator = Replicated([v.discriminator for v in views])
+    pl.seed_everything(cfg.train.seed, workers=True, verbose=False)
+    return make_family(
+        cfg, generator, discriminator, views[0].z_dim, num_classes, cfg.train.replicas, views
+    )
+
+
+def make_family(
+    cfg: DictConfig,
+    generator,
+    discriminator,
+    z_dim: int,
+    num_classes: int | None,
+    replicas: int = 1,
+    views: list | None = None,
+):
+    """The family of `cfg` around these nets."""
     node = family_node(cfg)  # a model may bring its own (LAPGAN)
     family = get_class(node._target_)  # nets are objects: no config conversion
     options = {k: v for k, v in node.items() if k != "_target_"}  # the family's own settings
@@ -99,7 +143,7 @@ def build_family(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | Non
         discriminator=discriminator,
         objective=build_objective(cfg),
         n_critic=cfg.loss.n_critic,
-        z_dim=getattr(generator, "noise_dim", cfg.model.z_dim),
+        z_dim=z_dim,
         prior=cfg.model.prior,
         optimizer=cfg.optimizer,
         seed=cfg.train.seed,
@@ -113,6 +157,7 @@ def build_family(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | Non
         calibrate_steps=cfg.get("sampling", {}).get("calibrate_steps", 0),
         freeze_generator=bool(cfg.train.get("freeze_generator", False)),
         run_config=OmegaConf.to_container(cfg, resolve=True),
+        **({"replicas": replicas, "views": views} if replicas > 1 else {}),
     )
 
 

@@ -14,7 +14,7 @@ from omegaconf import DictConfig
 from ganexp.errors import ConfigError
 from ganexp.names import GENERATOR_NORMS, NORMS
 from ganexp.options import CONF_DIR, option_file, options
-from ganexp.settings import family_node, has_gradient_penalty, resolve_d_norm
+from ganexp.settings import callback_nodes, family_node, has_gradient_penalty, resolve_d_norm
 
 __all__ = ["ConfigError", "check_bool", "check_integer", "check_positive", "validate", "validate_data"]
 
@@ -132,6 +132,7 @@ def validate(cfg: DictConfig, dirs: Sequence[Path] = (CONF_DIR,)) -> None:
     validate_paths(cfg)
     validate_callbacks(cfg.get("callbacks", {}))
     validate_best(cfg.train)
+    validate_replicas(cfg)
     schedule = cfg.train.get("lr_schedule", "constant")
     if schedule not in LR_SCHEDULES:
         raise ConfigError(f"train.lr_schedule={schedule}: allowed values are {list(LR_SCHEDULES)}")
@@ -254,6 +255,50 @@ def validate_best(train: DictConfig) -> None:
     if stop.get("metric") is not None:
         check_integer(stop.get("patience"), "train.early_stopping.patience")
         check_positive(stop.get("min_delta"), "train.early_stopping.min_delta", allow_zero=True)
+
+
+def validate_replicas(cfg: DictConfig) -> None:
+    """`train.replicas` = K > 1 trains K seeds as one vectorised model (ganexp/replicas.py): the
+    adversarial families' own training step, and callbacks that know about replicas."""
+    from hydra.utils import get_class
+
+    from ganexp.families.base import AdversarialFamily
+
+    count = cfg.train.get("replicas", 1)
+    check_integer(count, "train.replicas")
+    if count == 1:
+        return
+    key = f"train.replicas={count}"
+    separately = "run its seeds as separate runs instead (-m train.seed=0,1,2,3,4)"
+    family = get_class(family_node(cfg)._target_)
+    if not (
+        issubclass(family, AdversarialFamily)
+        and family.training_step is AdversarialFamily.training_step
+    ):
+        raise ConfigError(
+            f"{key}: the {family.__name__} family (model={cfg.model.name}, loss={cfg.loss.name}) "
+            f"trains in its own steps, which are not vectorised; {separately}"
+        )
+    for node in callback_nodes(cfg):
+        made = get_class(node._target_)
+        if not getattr(made, "supports_replicas", False):
+            raise ConfigError(
+                f"{key}: the callback {made.__name__} ({node._target_}) does not know about "
+                f"replicas (a class attribute supports_replicas = True says it does); {separately}"
+            )
+    refused = {
+        "train.keep_best": cfg.train.get("keep_best"),
+        "train.early_stopping.metric": (cfg.train.get("early_stopping") or {}).get("metric"),
+        "train.init_generator": cfg.train.get("init_generator"),
+        "compile": cfg.get("compile") or None,
+        "channels_last": cfg.get("channels_last") or None,
+    }
+    for name, value in refused.items():
+        if value is not None:
+            raise ConfigError(
+                f"{key}: {name}={value} acts on one run's nets, not on replicas; set it to its "
+                f"default or {separately}"
+            )
 
 
 def validate_callbacks(callbacks: DictConfig) -> None:

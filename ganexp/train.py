@@ -161,6 +161,12 @@ def run(
         summary |= getattr(cb, "results", {})
         if getattr(cb, "history", None):
             summary["history"] = cb.history  # one row per evaluation: the curves of the run
+    if module.replicas > 1 and not diverged:
+        from ganexp.callbacks.evaluation import Evaluation
+        from ganexp.replicas import summarise
+
+        evaluation = next((cb for cb in trainer.callbacks if isinstance(cb, Evaluation)), None)
+        summary |= summarise(module, evaluation)
     summary |= {
         "g_steps": module.g_step,
         "d_steps": module.g_step * module.n_critic,

@@ -26,6 +26,8 @@ def averaged(generator: nn.Module, decay: float) -> nn.Module:
 class GeneratorEMA(pl.Callback):
     """Samples and metrics from the EMA generator; its state is `state_dict()["average"]`."""
 
+    supports_replicas = True  # every replica's weights, elementwise
+
     def __init__(self, decay: float = 0.999):
         self.decay = decay
         self.average: nn.Module | None = None

@@ -9,8 +9,12 @@ from __future__ import annotations
 import pytorch_lightning as pl
 import torch
 
+from ganexp.replicas import lead_dims, randn
+
 
 class InstanceNoise(pl.Callback):
+    supports_replicas = True
+
     def __init__(self, std: float = 0.1, anneal_g_steps: int = 2000):
         self.std, self.anneal = std, anneal_g_steps
         self.current = std
@@ -24,8 +28,9 @@ class InstanceNoise(pl.Callback):
         def add_noise(net: torch.nn.Module, args: tuple) -> tuple | None:
             if not net.training or self.current == 0:
                 return None
-            x = args[0]
-            noise = torch.randn(x.shape, generator=pl_module.rng, device=x.device, dtype=x.dtype)
+            x, rng = args[0], pl_module.rng
+            shape = x.shape[lead_dims(rng) - 1 :]  # one replica's batch (replicas draw their own)
+            noise = randn(rng, *shape, device=x.device, dtype=x.dtype)
             return (x + self.current * noise, *args[1:])
 
         self._handle = pl_module.discriminator.register_forward_pre_hook(add_noise)

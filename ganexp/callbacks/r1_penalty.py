@@ -5,22 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import torch
 from torch import Tensor
 
 from ganexp.callbacks.penalty import CriticPenalty
 from ganexp.losses.adversarial import r1_penalty
+from ganexp.replicas import lead_dims
 
 
 class R1Penalty(CriticPenalty):
     name = "r1"
     needs_input_gradients = True
+    supports_replicas = True
 
     def __init__(self, gamma: float = 10.0, every: int = 1):
         self.gamma, self.every = gamma, every
         self.weight = gamma / 2
 
     def critic_penalty(
-        self, critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, rng: torch.Generator
+        self, critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, rng
     ) -> Tensor:
-        return r1_penalty(critic, real)
+        return r1_penalty(critic, real, lead_dims(rng))

@@ -12,6 +12,7 @@ from torch import Tensor
 from ganexp.atomic import save_figure
 from ganexp.data.stream import SAMPLE_STREAM, step_key
 
+MAX_REPLICA_PICTURES = 8  # a replicated run draws its first live replicas, each in its own folder
 MIN_TILE_PX = 48  # small images are enlarged (nearest neighbour, no smoothing) to at least this
 
 
@@ -68,7 +69,9 @@ class SampleGrid(pl.Callback):
     """Saves `samples/g_step_XXXXXX.png` every `every_n_g_steps` and `samples/final.png` at the end.
 
     A conditional image generator gets one row per class, `per_class` images each. A pyramid
-    (LAPGAN) also leaves `samples/final_level{k}.png`, each level at its own size."""
+    (LAPGAN) also leaves `samples/final_level{k}.png`, each level at its own size. A replicated
+    run (`train.replicas`) draws each of its first eight live replicas in `samples/replica_<k>/`,
+    the picture the separate run of its seed draws."""
 
     def __init__(
         self,
@@ -82,6 +85,16 @@ class SampleGrid(pl.Callback):
         self.n, self.n_points, self.per_class = n, n_points, per_class
 
     def _save(self, trainer: pl.Trainer, module: pl.LightningModule, name: str) -> None:
+        if module.replicas == 1:
+            return self._save_one(trainer, module, self.dirpath / f"{name}.png")
+        # replicas: the first MAX_REPLICA_PICTURES live ones, each as the separate run draws it
+        views = module.replica_views()
+        live = [k for k in range(len(views)) if k not in module.diverged]
+        for k in live[:MAX_REPLICA_PICTURES]:
+            path = self.dirpath / f"replica_{k}" / f"{name}.png"
+            self._save_one(trainer, views[k], path, f"replica {k} (seed {views[k].seed}), ")
+
+    def _save_one(self, trainer, module, path: Path, label: str = "") -> None:
         dm = trainer.datamodule
         n = self.n if dm.image else self.n_points
         gen = torch.Generator(device=module.device).manual_seed(
@@ -94,8 +107,7 @@ class SampleGrid(pl.Callback):
             n = len(labels)
         fake = module.sample(n, gen, labels).float().cpu()
         real = dm.sample(n, torch.Generator().manual_seed(module.seed))
-        path = self.dirpath / f"{name}.png"
-        save_picture(fake, real, path, f"g_step {module.g_step}", nrow)
+        save_picture(fake, real, path, f"{label}g_step {module.g_step}", nrow)
         if hasattr(trainer.logger, "log_image"):
             trainer.logger.log_image("samples", [str(path)], step=module.g_step)
 

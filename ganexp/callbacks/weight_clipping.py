@@ -8,6 +8,8 @@ import torch
 
 
 class WeightClipping(pl.Callback):
+    supports_replicas = True  # every replica's weights, elementwise
+
     def __init__(self, clip: float = 0.01):
         self.clip = clip
         self._handle = None

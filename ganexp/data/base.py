@@ -23,6 +23,7 @@ class GANDataModule(pl.LightningDataModule):
     shape: tuple[int, ...]
     image: bool = False
     has_labels: bool = False  # whether `sample_labelled` exists (conditional GANs)
+    replicas: int = 1  # > 1: each training batch stacks the batches of K seeds (ganexp.replicas)
 
     def __init__(
         self, batch_size: int = 64, draws_per_step: int = 1, seed: int = 0, labelled: bool = False
@@ -56,7 +57,7 @@ class GANDataModule(pl.LightningDataModule):
         trainer = self.trainer
         start = trainer.lightning_module.g_step if trainer is not None else 0
         rank = trainer.global_rank if trainer is not None else 0
-        return StepStream(draw, self.seed, rank, start)
+        return StepStream(draw, self.seed, rank, start, self.replicas)
 
     def exact_metrics(self, x: Tensor) -> dict[str, float]:
         """Metrics of generated samples `x` against the known data distribution (none by default)."""

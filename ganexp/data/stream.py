@@ -30,15 +30,37 @@ def step_key(seed: int, stream: int, rank: int, step: int) -> int:
 
 
 class StepStream:
-    """An endless iterable: `draw(generator)` with a generator seeded for each step from `start` on."""
+    """An endless iterable: `draw(generator)` with a generator seeded for each step from `start` on.
 
-    def __init__(self, draw: Callable[[torch.Generator], Any], seed: int, rank: int, start: int):
+    With `replicas` = K > 1 each step yields the draws of seeds `seed`, ..., `seed + K - 1`
+    stacked along a new first axis (a pair of tensors is stacked member by member): replica k
+    gets the batches of the run of seed `seed + k`."""
+
+    def __init__(
+        self,
+        draw: Callable[[torch.Generator], Any],
+        seed: int,
+        rank: int,
+        start: int,
+        replicas: int = 1,
+    ):
         self.draw, self.seed, self.rank, self.start = draw, seed, rank, start
+        self.replicas = replicas
 
     def __iter__(self) -> Iterator[Any]:
         gen = torch.Generator()
         step = self.start
         while True:
-            gen.manual_seed(step_key(self.seed, DATA_STREAM, self.rank, step))
-            yield self.draw(gen)
+            draws = []
+            for k in range(self.replicas):
+                gen.manual_seed(step_key(self.seed + k, DATA_STREAM, self.rank, step))
+                draws.append(self.draw(gen))
+            yield draws[0] if self.replicas == 1 else stack(draws)
             step += 1
+
+
+def stack(draws: list) -> Any:
+    """Draws (tensors, or tuples of tensors) stacked along a new first axis."""
+    if isinstance(draws[0], (tuple, list)):
+        return tuple(torch.stack(parts) for parts in zip(*draws))
+    return torch.stack(draws)

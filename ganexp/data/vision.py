@@ -137,15 +137,32 @@ class ImageFiles(GANDataModule):
         from torch.utils.data import DataLoader
 
         size = len(self.dataset)
+        indices = self.step_stream(lambda g: torch.randint(size, (self.step_size,), generator=g))
         return DataLoader(
             self.dataset,
-            batch_sampler=self.step_stream(
-                lambda g: torch.randint(size, (self.step_size,), generator=g).tolist()
-            ),
+            batch_sampler=Flattened(indices),  # K replicas: their K batches' indices in turn
             num_workers=self.num_workers,
-            collate_fn=self._collate,
+            collate_fn=self._collate_step,
             persistent_workers=self.num_workers > 0,
         )
+
+    def _collate_step(self, items: list):
+        """One step's batch; with K replicas, K batches stacked (K, step_size, ...)."""
+        batch = self._collate(items)
+        if self.replicas == 1:
+            return batch
+        split = lambda t: t.view(self.replicas, -1, *t.shape[1:])  # noqa: E731
+        return tuple(map(split, batch)) if isinstance(batch, tuple) else split(batch)
+
+
+class Flattened:
+    """The index tensors of a step stream as flat lists (a DataLoader's batch sampler)."""
+
+    def __init__(self, stream: Iterable[Tensor]):
+        self.stream = stream
+
+    def __iter__(self):
+        return (idx.flatten().tolist() for idx in self.stream)
 
 
 class CelebAFiles(ImageFiles):

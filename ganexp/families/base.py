@@ -31,17 +31,21 @@ from ganexp.data.stream import CALIBRATION_STREAM, NOISE_STREAM, step_key
 from ganexp.divergence import Diverged, first_non_finite, first_non_finite_tensor
 from ganexp.errors import ConfigError
 from ganexp.losses import Objective
+from ganexp.replicas import Generators, rand, randn, replica_state, seed_step
 from ganexp.sampling import calibrate, rejection_sample
 
 
-def pack(x: Tensor, m: int) -> Tensor:
+def pack(x: Tensor, m: int, lead: int = 1) -> Tensor:
     """Runs of `m` consecutive samples as one: (n, c, ...) -> (n / m, m * c, ...), labels
-    (n,) -> (n / m, m). `m` = 1 returns `x` itself."""
+    (n,) -> (n / m, m). `m` = 1 returns `x` itself. `lead` = 2: K replicas' batches (K, n, ...),
+    each packed on its own."""
     if m == 1:
         return x
-    if x.dim() == 1:
-        return x.view(-1, m)
-    return x.reshape(len(x) // m, m * x.shape[1], *x.shape[2:])
+    head = x.shape[: lead - 1]
+    if x.dim() == lead:
+        return x.view(*head, -1, m)
+    n, c = x.shape[lead - 1], x.shape[lead]
+    return x.reshape(*head, n // m, m * c, *x.shape[lead + 1 :])
 
 
 @contextmanager
@@ -88,6 +92,8 @@ class AdversarialFamily(pl.LightningModule):
         calibrate_steps: int = 0,
         freeze_generator: bool = False,
         run_config: dict | None = None,
+        replicas: int = 1,
+        views: list[AdversarialFamily] | None = None,
     ):
         super().__init__()
         self.automatic_optimization = False
@@ -113,14 +119,21 @@ class AdversarialFamily(pl.LightningModule):
         # a generator that samples instead of the trained one (the EMA callback puts its copy here;
         # a dict, so it is not a submodule of this module and not in its state_dict)
         self.samplers: dict[str, nn.Module] = {}
+        # train.replicas = K > 1: the nets are Replicated, replica k is the run of seed + k;
+        # `views` are K ordinary modules that replica_views() fills with each replica's weights
+        self.replicas, self._views = replicas, views or []
+        self.lead = 2 if replicas > 1 else 1  # axes before a sample's own: (replica,) batch
+        self.diverged: dict[int, dict] = {}  # replica -> its Diverged record
+        self.replica_metrics: dict[str, Tensor] = {}  # this step's train/ metrics, shape (K,)
 
     # -- noise -------------------------------------------------------------------------------
     def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """z ~ p_z (standard normal, or uniform on [-1, 1]) on the module's device."""
         gen = self.rng if generator is None else generator
+        kind = {"device": self.device, "dtype": self.dtype}  # float64 under precision=64-true
         if self.prior == "uniform":
-            return torch.rand(n, self.z_dim, device=self.device, generator=gen) * 2 - 1
-        return torch.randn(n, self.z_dim, device=self.device, generator=gen)
+            return rand(gen, n, self.z_dim, **kind) * 2 - 1
+        return randn(gen, n, self.z_dim, **kind)
 
     def balanced_labels(self, n: int) -> Tensor | None:
         """0, 1, ..., K-1, 0, 1, ... (n labels) for a conditional module; None otherwise."""
@@ -138,7 +151,7 @@ class AdversarialFamily(pl.LightningModule):
         objective and the penalties see. `labels` are one per sample, packed here."""
         if labels is None:
             return self.discriminator
-        labels = pack(labels, self.pack)
+        labels = pack(labels, self.pack, self.lead)
         return lambda x: self.discriminator(x, labels)
 
     @torch.no_grad()
@@ -149,6 +162,11 @@ class AdversarialFamily(pl.LightningModule):
         callback is on, else the trained one), in eval mode, then restored. A conditional module
         generates `labels` (default: every class in turn). With `sampling.rejection=true` they are
         the samples D's rejection sampling keeps (ganexp/sampling.py)."""
+        if self.replicas > 1:
+            raise RuntimeError(
+                "a replicated module samples replica by replica: replica_views()[k].sample(n), "
+                "or ganexp.load(run, replica=k)"
+            )
         if labels is None:
             labels = self.balanced_labels(n)
         gen = self.rng if generator is None else generator
@@ -202,6 +220,8 @@ class AdversarialFamily(pl.LightningModule):
     def check_nets(self, shape: tuple[int, ...]) -> None:
         """G and D keep their contract (contracts.Generator, contracts.Discriminator) on a tiny
         batch, in eval mode and with their own noise: nothing of the run's state changes."""
+        if self.replicas > 1:  # every replica has the same architecture
+            return self.replica_views()[0].check_nets(shape)
         n, labels = 2 * self.pack, self.balanced_labels(2 * self.pack)
         x = self.check_generator(shape, n, labels)
         with torch.no_grad(), eval_mode(self.discriminator):
@@ -282,7 +302,10 @@ class AdversarialFamily(pl.LightningModule):
             optimizer.step()
 
     def on_train_start(self) -> None:
-        self.rng = torch.Generator(device=self.device)
+        if self.replicas > 1:
+            self.rng = Generators(self.seed, self.replicas, self.device)
+        else:
+            self.rng = torch.Generator(device=self.device)
         self.real_sampler = getattr(self.trainer.datamodule, "sample", None)
         self.resumed_from = self.g_step
 
@@ -291,39 +314,92 @@ class AdversarialFamily(pl.LightningModule):
         data, labels = batch if isinstance(batch, (tuple, list)) else (batch, None)
         if self.channels_last:
             data = data.contiguous(memory_format=torch.channels_last)
-        self.rng.manual_seed(step_key(self.seed, NOISE_STREAM, self.global_rank, self.g_step))
+        seed_step(self.rng, self.seed, NOISE_STREAM, self.global_rank, self.g_step)
         regularizers = self.regularizers()
-        minibatches = data.chunk(self.n_critic)
+        axis = self.lead - 1  # the batch axis (after the replica axis of replicated batches)
+        minibatches = data.chunk(self.n_critic, dim=axis)
         label_batches = (
-            labels.chunk(self.n_critic) if labels is not None else [None] * len(minibatches)
+            labels.chunk(self.n_critic, dim=axis)
+            if labels is not None
+            else [None] * len(minibatches)
         )
 
         penalties: dict[str, Tensor] = {}  # the last value of each penalty this step
         with self.only(opt_d):
             for i, (real, y) in enumerate(zip(minibatches, label_batches)):
                 with torch.no_grad():
-                    fake = self.generate(self.noise(len(real)), y)
+                    fake = self.generate(self.noise(real.shape[axis]), y)
                 critic = self.critic(y)
-                real, fake = pack(real, self.pack), pack(fake, self.pack)
+                real, fake = pack(real, self.pack, self.lead), pack(fake, self.pack, self.lead)
                 d_real, d_fake = critic(real), critic(fake)
-                d_loss = self.objective.d_loss(d_real, d_fake)
+                d_loss = self.per_replica(self.objective.d_loss, d_real, d_fake)
                 # lazy penalties apply at every `every`-th critic step of the run, `every` x heavier
                 due = [r for r in regularizers if r.applies_at(self.g_step * self.n_critic + i)]
                 now = {r.name: r.critic_penalty(critic, real, fake, self.rng) for r in due}
                 total = sum((r.every * r.weight * now[r.name] for r in due), d_loss)
-                self.update(total, opt_d)
+                self.update(self.summed(total), opt_d)
                 penalties |= now
 
         with self.only(opt_g), torch.set_grad_enabled(not self.freeze_generator):
-            fake = self.generate(self.noise(len(real) * self.pack), y)
-            g_loss = self.objective.g_loss(critic(pack(fake, self.pack)))
+            fake = self.generate(self.noise(real.shape[axis] * self.pack), y)
+            g_loss = self.per_replica(
+                self.objective.g_loss, critic(pack(fake, self.pack, self.lead))
+            )
             if not self.freeze_generator:
-                self.update(g_loss, opt_g)
+                self.update(self.summed(g_loss), opt_g)
 
         metrics = {"train/d_loss": total, "train/g_loss": g_loss}
         metrics |= {f"train/{k}": v for k, v in penalties.items()}
-        metrics |= self.critic_metrics(d_real.detach(), d_fake.detach(), d_loss.detach())
+        metrics |= self.per_replica(
+            self.critic_metrics, d_real.detach(), d_fake.detach(), d_loss.detach()
+        )
         self.end_step(metrics)
+
+    # -- replicas ----------------------------------------------------------------------------
+    def per_replica(self, fn, *args: Tensor):
+        """`fn(*args)`; for replicated tensors, `fn` of each replica's slices, stacked (vmap)."""
+        return fn(*args) if self.replicas == 1 else torch.vmap(fn)(*args)
+
+    def summed(self, loss: Tensor) -> Tensor:
+        """What one backward descends: the loss itself, or the sum of the live replicas' losses
+        (a diverged replica's term is dropped, so its gradient is zero)."""
+        if self.replicas == 1:
+            return loss
+        return torch.where(self.alive(), loss, torch.zeros_like(loss)).sum()
+
+    def alive(self) -> Tensor:
+        """Which replicas are still training (bool, shape (K,))."""
+        mask = torch.ones(self.replicas, dtype=torch.bool, device=self.device)
+        mask[list(self.diverged)] = False
+        return mask
+
+    def replica_views(self) -> list[AdversarialFamily]:
+        """K ordinary modules, view k holding replica k's current weights (and its EMA
+        generator): what evaluation, pictures and rejection sampling read, replica by replica."""
+        state = replica_state  # of this module's state dict, one replica at a time
+        full = self.state_dict()
+        ema = self.samplers.get("ema")
+        for k, view in enumerate(self._views):
+            view.to(self.device)
+            view.load_state_dict(state(full, k))
+            view.train(self.training)
+            if ema is not None:
+                view.samplers["ema"] = ema.replica(k)
+            view.g_step, view.real_sampler = self.g_step, self.real_sampler
+        return self._views
+
+    @torch.no_grad()
+    def drop_replica(self, k: int) -> None:
+        """Replica k diverged: its weights, EMA and optimizer state are set to zero, so it stays
+        finite and, its loss dropped, never moves again."""
+        nets = [self.generator, self.discriminator, *self.samplers.values()]
+        for net in nets:
+            net.zero_replica(k)
+        for optimizer in self.trainer.optimizers:
+            for state in optimizer.state.values():
+                for value in state.values():
+                    if torch.is_tensor(value) and value.dim() > 0:
+                        value[k].zero_()
 
     def end_step(self, metrics: dict[str, Tensor]) -> None:
         """After a whole generator step: count it, step the schedulers, keep its metrics.
@@ -337,6 +413,8 @@ class AdversarialFamily(pl.LightningModule):
             if hasattr(cb, "train_metrics"):
                 metrics |= {k: torch.tensor(v) for k, v in cb.train_metrics().items()}
         self.last_metrics = {k: v.detach() for k, v in metrics.items()}
+        if self.replicas > 1:
+            self.last_metrics = self.split_replicas(self.last_metrics)
         bad = first_non_finite(self.last_metrics)
         if bad is not None:
             raise Diverged(self.g_step, *bad)
@@ -344,6 +422,26 @@ class AdversarialFamily(pl.LightningModule):
             # straight to the logger: Lightning's self.log costs about 0.3 ms per key and step
             self.logger.log_metrics(to_floats(self.last_metrics), step=self.g_step)
             self.logger.save()
+
+    def split_replicas(self, metrics: dict[str, Tensor]) -> dict[str, Tensor]:
+        """Keep each replica's values (`replica_metrics`, shape (K,)); a replica with a non-finite
+        one is recorded as diverged and dropped. Returns the live replicas' means (what callbacks
+        and the progress line read); raises `Diverged` once every replica has diverged."""
+        per = {k: v.expand(self.replicas) if v.dim() == 0 else v for k, v in metrics.items()}
+        stacked = torch.stack([v.float() for v in per.values()])  # (metrics, K)
+        finite = torch.isfinite(stacked).all(0).tolist()
+        for k, ok in enumerate(finite):
+            if not ok and k not in self.diverged:
+                key, value = first_non_finite({n: v[k] for n, v in per.items()})
+                self.diverged[k] = Diverged(self.g_step, key, value).record()
+                self.drop_replica(k)
+        self.replica_metrics = per
+        alive = self.alive()
+        if not bool(alive.any()):
+            first = min(self.diverged, key=lambda k: self.diverged[k]["g_step"])
+            record = self.diverged[first]
+            raise Diverged(record["g_step"], f"{record['key']} (every replica)", float(record["value"]))
+        return {k: v[alive].mean() for k, v in per.items()}
 
     def critic_metrics(self, d_real: Tensor, d_fake: Tensor, d_loss: Tensor) -> dict[str, Tensor]:
         """What the last critic step says about the two distributions (family-specific)."""
@@ -361,7 +459,9 @@ class AdversarialFamily(pl.LightningModule):
             "num_classes": self.num_classes,
             "config": self.run_config,
             "overrides": self.overrides,
+            "diverged_replicas": self.diverged,
         }
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         self.g_step = checkpoint["ganexp"]["g_step"]
+        self.diverged = {int(k): v for k, v in checkpoint["ganexp"].get("diverged_replicas", {}).items()}

@@ -80,20 +80,24 @@ def gradient_penalty(
 ) -> Tensor:
     """WGAN-GP penalty E[(||grad D(x^)||_2 - 1)^2] with x^ = eps x + (1 - eps) x~.
 
-    `eps` holds one U[0, 1] draw per sample. `one_sided` penalises only norms above 1
-    (E[max(0, ||grad|| - 1)^2], the variant Gulrajani et al. also discuss). The graph is kept
-    (create_graph) so the penalty can enter the critic's own backward pass.
+    `eps` holds one U[0, 1] draw per sample: shape (n,), or (K, n) for K replicas' batches of
+    shape (K, n, ...), whose K penalties come back as a tensor of shape (K,). `one_sided`
+    penalises only norms above 1 (E[max(0, ||grad|| - 1)^2], the variant Gulrajani et al. also
+    discuss). The graph is kept (create_graph) so the penalty can enter the critic's own backward
+    pass.
     """
-    shape = (-1,) + (1,) * (real.dim() - 1)
+    lead = eps.dim()
+    shape = eps.shape + (1,) * (real.dim() - lead)
     mixed = (eps.view(shape) * real + (1 - eps.view(shape)) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-    excess = grad.flatten(1).norm(dim=1) - 1
-    return ((excess.clamp(min=0) if one_sided else excess) ** 2).mean()
+    excess = grad.flatten(lead).norm(dim=lead) - 1
+    return ((excess.clamp(min=0) if one_sided else excess) ** 2).mean(-1)
 
 
-def r1_penalty(critic: Callable[[Tensor], Tensor], real: Tensor) -> Tensor:
+def r1_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, lead: int = 1) -> Tensor:
     """R1 (Mescheder et al. 2018): E_{x ~ p_data}[||grad_x D(x)||_2^2], the critic's gradient on
-    the real data only. The graph is kept so the penalty enters the critic's own backward pass."""
+    the real data only. The graph is kept so the penalty enters the critic's own backward pass.
+    `lead` = 2 for K replicas' batches (K, n, ...): K penalties, shape (K,)."""
     real = real.detach().requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(real).sum(), real, create_graph=True)
-    return grad.flatten(1).pow(2).sum(1).mean()
+    return grad.flatten(lead).pow(2).sum(lead).mean(-1)

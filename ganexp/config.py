@@ -286,6 +286,12 @@ def validate_replicas(cfg: DictConfig) -> None:
                 f"{key}: the callback {made.__name__} ({node._target_}) does not know about "
                 f"replicas (a class attribute supports_replicas = True says it does); {separately}"
             )
+    if resolve_d_norm(cfg) == "spectral":
+        raise ConfigError(
+            f"{key}: model.d_norm=spectral updates its power iteration in place (out=), which "
+            f"torch.vmap cannot batch; choose another model.d_norm (none, layer, batch) or "
+            f"{separately}"
+        )
     refused = {
         "train.keep_best": cfg.train.get("keep_best"),
         "train.early_stopping.metric": (cfg.train.get("early_stopping") or {}).get("metric"),

@@ -1,6 +1,8 @@
 """`python -m ganexp.evaluate RUN_DIR [key=value ...]`: evaluate a finished run's checkpoint again.
 
 Keys: `which=best` (RUN_DIR/checkpoints/best.ckpt, kept with train.keep_best; default `last`),
+`replica=k` (replica k of a run of `train.replicas` seeds trained together, evaluated as the
+separate run of its seed),
 `checkpoint=PATH` (any .ckpt file), `rejection=true|false` (sample with or without the
 discriminator's rejection sampling, whatever the run's `sampling.rejection`), `calibrate_steps=N`
 (read rejection through a copy of D calibrated by cross-entropy, `sampling.calibrate_steps`;
@@ -27,29 +29,34 @@ def evaluate_run(run_dir: str | Path, overrides: list[str] = ()) -> dict:
     `<run_dir>/evaluation.json`.
 
     `overrides` are `key=value` strings, as on the command line: `which=best`,
-    `checkpoint=PATH`, `rejection=true|false`, `calibrate_steps=N`, or any `eval.*` key without
-    its prefix (`num_samples=10000`, `inception=false`). An unknown key raises `ConfigError`.
+    `checkpoint=PATH`, `replica=k`, `rejection=true|false`, `calibrate_steps=N`, or any `eval.*`
+    key without its prefix (`num_samples=10000`, `inception=false`). An unknown key raises
+    `ConfigError`.
     """
-    from ganexp.build import build_datamodule
+    from ganexp.build import build_datamodule, replica_config
     from ganexp.checkpoints import find_checkpoint, read_checkpoint
     from ganexp.load import load
 
     options = OmegaConf.from_dotlist(list(overrides))
     which = options.pop("which", "last")
+    replica = options.pop("replica", None)
     checkpoint = find_checkpoint(options.pop("checkpoint", None) or run_dir, which)
     cfg = OmegaConf.create(read_checkpoint(checkpoint)["ganexp"]["config"])
+    module = load(checkpoint, replica=replica)  # a replicated run without replica= stops here
+    if replica is not None:
+        cfg = replica_config(cfg, replica)
     sampling = {k: options.pop(k) for k in ("rejection", "calibrate_steps") if k in options}
     unknown = set(options) - set(cfg.eval)
     if unknown:
         raise ConfigError(
-            f"{sorted(unknown)}: allowed keys are which, checkpoint, rejection, calibrate_steps, "
+            f"{sorted(unknown)}: allowed keys are which, checkpoint, replica, rejection, "
+            "calibrate_steps, "
             f"{', '.join(cfg.eval)}"
         )
     if sampling:
         check_rejection(OmegaConf.merge(cfg, {"sampling": sampling}))
     settings = OmegaConf.merge(cfg.eval, options)
     settings.pop("every_n_g_steps")
-    module = load(checkpoint)
     module.rejection = sampling.get("rejection", module.rejection)
     module.calibrate_steps = sampling.get("calibrate_steps", module.calibrate_steps)
     datamodule = build_datamodule(cfg)
@@ -58,6 +65,8 @@ def evaluate_run(run_dir: str | Path, overrides: list[str] = ()) -> dict:
 
     metrics = Evaluator(datamodule, seed=cfg.train.seed, **settings)(module)
     result = {**metrics, "g_steps": module.g_step, "checkpoint": str(checkpoint)}
+    if replica is not None:
+        result |= {"replica": replica, "seed": cfg.train.seed}
     result["rejection"] = module.rejection
     result["calibrate_steps"] = module.calibrate_steps
     write_text(Path(run_dir) / "evaluation.json", json.dumps(result, indent=2))

@@ -3,7 +3,8 @@
 Reads every job's `summary.json` (and its overrides in `.hydra/overrides.yaml`) under the directory
 and writes, beside them:
 
-- `report.csv`: one row per job: the swept choices and the final metrics;
+- `report.csv`: one row per job: the swept choices and the final metrics (a run of
+  `train.replicas` = K seeds trained together gives K rows, one per seed);
 - `report_mean.csv` and `report.md`: one row per choice (seeds pooled): mean and std of each
   metric over the seeds (`n` jobs; std is the sample standard deviation, 0 for one job);
 - `final_<metric>.png`: the final metric per choice (mean, std as error bars);
@@ -68,7 +69,27 @@ def load_jobs(sweep_dir: str | Path) -> list[Job]:
         overrides = yaml.safe_load(overrides_file.read_text()) if overrides_file.exists() else []
         choices = dict(o.split("=", 1) for o in overrides or [])
         jobs.append(Job(job_dir, choices, json.loads(summary.read_text())))
-    return sorted(jobs, key=lambda j: _job_number(j.path))
+    jobs = sorted(jobs, key=lambda j: _job_number(j.path))
+    return [one for job in jobs for one in replica_jobs(job)]
+
+
+def replica_jobs(job: Job) -> list[Job]:
+    """A run of `train.replicas` = K seeds trained together as its K seeds' jobs (a diverged
+    replica left out, as a diverged run leaves no summary metrics): a replica counts as a seed."""
+    rows = job.summary.get("replicas")
+    if not rows:
+        return [job]
+    config = job.summary.get("config", {})
+    choices = {k: v for k, v in job.choices.items() if k != "train.replicas"}
+    return [
+        Job(
+            job.path / f"replica_{row['replica']}",
+            choices | {SEED: str(row["seed"])},
+            row | {"config": config},
+        )
+        for row in rows
+        if row.get("diverged") is None
+    ]
 
 
 def _job_number(path: Path) -> tuple[int, str]:
@@ -238,7 +259,7 @@ def report(sweep_dir: str | Path) -> dict:
     write_csv(out / "report_mean.csv", rows)
     shown = [m for m in metrics if m.startswith("val/")] or metrics
     text = f"# {out.name}: {len(jobs)} jobs, swept {', '.join(swept) or 'nothing'}\n\n"
-    text += "Final metrics, mean ± std over seeds (n jobs each).\n\n"
+    text += "Final metrics, mean ± std over seeds (n seeds each; replicas count as seeds).\n\n"
     text += markdown(rows, by, shown) + "\n"
     write_text(out / "report.md", text)
     finite = [m for m in shown if all(math.isfinite(r[m]) for r in rows)]

@@ -37,3 +37,20 @@ def test_diagnostics_script_counts_its_measurements_and_prints_their_share():
     assert re.search(r"= [\d.]+ generator steps \(3 measurements\)", out.stdout), out.stdout
     share = re.search(r"share of the run's time at every=5: ([\d.]+)%", out.stdout)
     assert share and 0 < float(share.group(1)) < 100, out.stdout
+
+
+def test_replicas_script_prints_the_study_cost_against_separate_runs():
+    args = ["model=mlp", "loss=wgan_gp", "dataset=ring8", "train.batch_size=16"]
+    cmd = [sys.executable, str(BENCHMARKS / "replicas.py"), *args, "--replicas", "3"]
+    out = subprocess.run(
+        [*cmd, "--warmup", "2", "--steps", "3", "--repeats", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    one = re.search(r"3 replicas / one run: +([\d.]+)x", out.stdout)
+    study = re.search(r"3 replicas / 3 separate runs: ([\d.]+)x", out.stdout)
+    assert one and study, out.stdout
+    assert float(one.group(1)) > 0
+    assert abs(float(study.group(1)) - float(one.group(1)) / 3) < 0.006  # rounded to 0.01

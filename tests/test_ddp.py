@@ -44,3 +44,21 @@ def test_ranks_end_identical(tmp_path, loss):
     assert all(torch.equal(ckpt["state_dict"][k], final0[k]) for k in final0)
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["g_steps"] == 4 and "val/modes_covered" in summary
+
+
+def test_replicated_ranks_hold_every_replica_and_end_identical(tmp_path):
+    """DDP with train.replicas=2: each rank trains both replicas on its own shard of each seed's
+    data; the stacked parameters stay identical across ranks."""
+    rank0, rank1 = ddp_run(tmp_path, ["loss=wgan_gp", "train.g_steps=4", "train.replicas=2"])
+    first0, first1 = rank0["first_batch"], rank1["first_batch"]
+    assert first0.shape[0] == 2 and not torch.equal(first0, first1)
+    assert not torch.equal(first0[0], first0[1])  # the two seeds' data differ too
+    final0, final1 = rank0["final"], rank1["final"]
+    assert final0.keys() == final1.keys()
+    for name in final0:
+        assert final0[name].shape[0] == 2, name
+        assert torch.equal(final0[name], final1[name]), name
+        assert not torch.equal(final0[name][0], final0[name][1]), name
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert [row["seed"] for row in summary["replicas"]] == [0, 1]
+    assert all("val/modes_covered" in row for row in summary["replicas"])

@@ -1,7 +1,7 @@
 """On a CUDA device: `pytest -m gpu` (a few minutes; skipped where there is none).
 
-The main job, bf16-mixed precision, compiled nets, checkpoints that move between the GPU and the
-CPU, and DDP on one device. `GANEXP_TEST_ACCELERATOR=cpu pytest -m gpu` runs the same tests on
+The main job, bf16-mixed precision, compiled nets, a replicated run (`train.replicas`),
+checkpoints that move between the GPU and the CPU, and DDP on one device. `GANEXP_TEST_ACCELERATOR=cpu pytest -m gpu` runs the same tests on
 the CPU, which checks the tests themselves on a machine without a GPU."""
 
 import math
@@ -56,3 +56,14 @@ def test_a_checkpoint_resumes_on_the_other_device(fit, first, then):
 def test_ddp_on_one_device(fit):
     s = fit([*ON, *TOY, "trainer=ddp", "trainer.devices=1", "train.g_steps=10"])
     assert s["g_steps"] == 10 and finite(s)
+
+
+def test_a_replicated_run_trains_on_the_device_and_loads_on_the_cpu(fit):
+    from ganexp import load
+
+    s = fit([*ON, *TOY, "train.replicas=4", "train.g_steps=20"])
+    assert s["g_steps"] == 20 and finite(s)
+    assert [row["seed"] for row in s["replicas"]] == [0, 1, 2, 3]
+    assert all(row["diverged"] is None for row in s["replicas"])
+    module = load(s["run_dir"], replica=3)  # replica 3, as the separate run of seed 3 on the CPU
+    assert module.seed == 3 and module.sample(10).device.type == "cpu"

@@ -420,7 +420,10 @@ class AdversarialFamily(pl.LightningModule):
             raise Diverged(self.g_step, *bad)
         if self.logger is not None and self.g_step % self.trainer.log_every_n_steps == 0:
             # straight to the logger: Lightning's self.log costs about 0.3 ms per key and step
-            self.logger.log_metrics(to_floats(self.last_metrics), step=self.g_step)
+            values = to_floats(self.last_metrics)  # a replicated run: the live replicas' mean
+            for key, per in self.replica_metrics.items():  # ... and each replica's own value
+                values |= {f"{key}/replica_{k}": v for k, v in enumerate(per.tolist())}
+            self.logger.log_metrics(values, step=self.g_step)
             self.logger.save()
 
     def split_replicas(self, metrics: dict[str, Tensor]) -> dict[str, Tensor]:
@@ -431,9 +434,10 @@ class AdversarialFamily(pl.LightningModule):
         stacked = torch.stack([v.float() for v in per.values()])  # (metrics, K)
         finite = torch.isfinite(stacked).all(0).tolist()
         for k, ok in enumerate(finite):
-            if not ok and k not in self.diverged:
-                key, value = first_non_finite({n: v[k] for n, v in per.items()})
-                self.diverged[k] = Diverged(self.g_step, key, value).record()
+            if not ok:
+                if k not in self.diverged:
+                    key, value = first_non_finite({n: v[k] for n, v in per.items()})
+                    self.diverged[k] = Diverged(self.g_step, key, value).record()
                 self.drop_replica(k)
         self.replica_metrics = per
         alive = self.alive()

@@ -54,3 +54,21 @@ def test_replicas_script_prints_the_study_cost_against_separate_runs():
     assert one and study, out.stdout
     assert float(one.group(1)) > 0
     assert abs(float(study.group(1)) - float(one.group(1)) / 3) < 0.006  # rounded to 0.01
+
+
+def test_replicas_exactness_script_prints_each_replicas_gap_and_the_control():
+    args = ["model=mlp", "loss=wgan_gp", "dataset=ring8", "train.batch_size=16"]
+    args += ["model.generator.hidden=[16]", "model.discriminator.hidden=[16]"]
+    out = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "replicas_exactness.py"), *args, "--steps", "3"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    gaps = re.search(
+        r"float64: replica k against the separate run of seed 0 \+ k: (\S+), (\S+)", out.stdout
+    )
+    assert gaps, out.stdout
+    assert all(float(g) < 1e-9 for g in gaps.groups())  # three steps in float64: rounding only
+    assert re.search(r"float32: control, the run of seed 0 on 1 thread against 2: \S+", out.stdout)

@@ -142,6 +142,27 @@ def test_a_diverged_replica_stops_alone(tmp_path):
         load(tmp_path / "together", replica=1)
 
 
+def test_a_replica_with_non_finite_weights_is_dropped_from_the_checkpoint(tmp_path):
+    """Finite losses can leave a non-finite buffer (here a BatchNorm running variance, which
+    training in train mode never reads): the checkpoint drops that replica, not the run."""
+
+    class PoisonStatistics(pl.Callback):
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+            if pl_module.g_step == 6:
+                buffers = dict(pl_module.generator.stacked.named_buffers())
+                buffers["net-1-running_var"][0, 0] = float("inf")
+
+    overrides = [*FAST, *TOY, "loss=ns", "model.generator.norm=batch", "train.g_steps=6"]
+    summary = train(
+        [*overrides, "train.replicas=2"], run_dir=tmp_path, callbacks=[PoisonStatistics()]
+    )
+    assert summary["replicas"][0]["diverged"]["key"] == "generator.stacked.net-1-running_var"
+    assert summary["replicas"][1]["diverged"] is None
+    state = read_checkpoint(tmp_path)["state_dict"]
+    assert all(bool(torch.isfinite(v).all()) for v in state.values() if v.is_floating_point())
+    assert load(tmp_path, replica=1).sample(4).isfinite().all()
+
+
 def test_every_replica_diverging_stops_the_run(tmp_path):
     from ganexp.divergence import Diverged
 

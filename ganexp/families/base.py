@@ -31,7 +31,7 @@ from ganexp.data.stream import CALIBRATION_STREAM, NOISE_STREAM, step_key
 from ganexp.divergence import Diverged, first_non_finite, first_non_finite_tensor
 from ganexp.errors import ConfigError
 from ganexp.losses import Objective
-from ganexp.replicas import Generators, rand, randn, replica_state, seed_step
+from ganexp.replicas import Generators, is_stacked, rand, randn, replica_state, seed_step
 from ganexp.sampling import calibrate, rejection_sample
 
 
@@ -376,12 +376,11 @@ class AdversarialFamily(pl.LightningModule):
     def replica_views(self) -> list[AdversarialFamily]:
         """K ordinary modules, view k holding replica k's current weights (and its EMA
         generator): what evaluation, pictures and rejection sampling read, replica by replica."""
-        state = replica_state  # of this module's state dict, one replica at a time
         full = self.state_dict()
         ema = self.samplers.get("ema")
         for k, view in enumerate(self._views):
             view.to(self.device)
-            view.load_state_dict(state(full, k))
+            view.load_state_dict(replica_state(full, k))
             view.train(self.training)
             if ema is not None:
                 view.samplers["ema"] = ema.replica(k)
@@ -426,6 +425,19 @@ class AdversarialFamily(pl.LightningModule):
             self.logger.log_metrics(values, step=self.g_step)
             self.logger.save()
 
+    def drop_non_finite_replicas(self, state: dict[str, Tensor]) -> None:
+        """Drop every replica that holds a non-finite weight or buffer in `state` (recorded as
+        diverged at this step, with the tensor's name)."""
+        for name, value in state.items():
+            if is_stacked(name) and value.is_floating_point():
+                broken = (~torch.isfinite(value.flatten(1))).any(1).nonzero().flatten().tolist()
+                for k in broken:
+                    if k not in self.diverged:
+                        self.diverged[k] = Diverged(self.g_step, name, float("nan")).record()
+                    self.drop_replica(k)
+        if len(self.diverged) == self.replicas:
+            raise Diverged(self.g_step, "weights of every replica", float("nan"))
+
     def split_replicas(self, metrics: dict[str, Tensor]) -> dict[str, Tensor]:
         """Keep each replica's values (`replica_metrics`, shape (K,)); a replica with a non-finite
         one is recorded as diverged and dropped. Returns the live replicas' means (what callbacks
@@ -444,7 +456,9 @@ class AdversarialFamily(pl.LightningModule):
         if not bool(alive.any()):
             first = min(self.diverged, key=lambda k: self.diverged[k]["g_step"])
             record = self.diverged[first]
-            raise Diverged(record["g_step"], f"{record['key']} (every replica)", float(record["value"]))
+            raise Diverged(
+                record["g_step"], f"{record['key']} (every replica)", float(record["value"])
+            )
         return {k: v[alive].mean() for k, v in per.items()}
 
     def critic_metrics(self, d_real: Tensor, d_fake: Tensor, d_loss: Tensor) -> dict[str, Tensor]:
@@ -454,7 +468,10 @@ class AdversarialFamily(pl.LightningModule):
     # -- checkpoints -------------------------------------------------------------------------
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         # finite losses can still leave non-finite weights after the step's update: such a
-        # checkpoint is never written (the last finite one stays)
+        # checkpoint is never written (the last finite one stays); a replica with such weights
+        # is dropped instead (its zeroed weights are what the checkpoint holds)
+        if self.replicas > 1:
+            self.drop_non_finite_replicas(checkpoint["state_dict"])
         bad = first_non_finite_tensor(checkpoint["state_dict"])
         if bad is not None:
             raise Diverged(self.g_step, bad, float("nan"))
@@ -468,4 +485,5 @@ class AdversarialFamily(pl.LightningModule):
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         self.g_step = checkpoint["ganexp"]["g_step"]
-        self.diverged = {int(k): v for k, v in checkpoint["ganexp"].get("diverged_replicas", {}).items()}
+        diverged = checkpoint["ganexp"].get("diverged_replicas", {})
+        self.diverged = {int(k): record for k, record in diverged.items()}

@@ -65,7 +65,7 @@ def test_evaluate_refuses_unknown_keys(fit):
     from ganexp.config import ConfigError
 
     s = fit(["model=mlp", "dataset=gauss1d", "loss=ns", "train.g_steps=1"])
-    allowed = "which, checkpoint, rejection, calibrate_steps, every_n_g_steps, num_samples"
+    allowed = "which, checkpoint, replica, rejection, calibrate_steps, every_n_g_steps, num_samples"
     with pytest.raises(ConfigError, match=f"allowed keys are {allowed}"):
         evaluate_run(s["run_dir"], ["samples=3"])
 

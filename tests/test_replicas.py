@@ -298,16 +298,32 @@ BAD = [
 
 
 @pytest.mark.parametrize("overrides,words", BAD, ids=[" ".join(b[0]) for b in BAD])
-def test_bad_replicas_stop_with_one_line(tmp_path, overrides, words):
+def test_bad_replicas_stop_with_one_line(overrides, words):
+    from ganexp.config import validate
+    from ganexp.train import compose
+
+    cfg = compose(overrides)
+    with pytest.raises(ConfigError) as err:
+        validate(cfg)
+    assert words in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_bad_replica_count_stops_the_command_line_before_any_work(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "ganexp", *overrides, "logger=none", f"hydra.run.dir={tmp_path}"],
+        [
+            sys.executable,
+            "-m",
+            "ganexp",
+            "train.replicas=0",
+            "logger=none",
+            f"hydra.run.dir={tmp_path}",
+        ],
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert proc.returncode != 0
-    assert "Traceback" not in proc.stderr
-    assert words in proc.stderr, proc.stderr
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "train.replicas=0: must be an integer >= 1" in proc.stderr, proc.stderr
     assert len([line for line in proc.stderr.splitlines() if "train.replicas" in line]) == 1
     assert not (tmp_path / "checkpoints").exists()
 

@@ -49,8 +49,24 @@ def check_integer(value, key: str, minimum: int = 1) -> None:
 
 def validate_optimizer(node: DictConfig, key: str) -> None:
     """The learning rate, betas and weight decay of one optimizer (torch would refuse them only
-    once training starts)."""
+    once training starts), and no key the optimizer's class does not take (a preset's Adam
+    `betas` left under `optimizer=sgd`)."""
+    import inspect
+
+    from hydra.utils import get_class
+
     check_positive(node.lr, f"{key}.lr")
+    target = node.get("_target_")
+    if target:
+        takes = inspect.signature(get_class(target)).parameters
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in takes.values()):
+            allowed = [n for n in takes if n != "params"]
+            for name in node:
+                if name != "_target_" and name not in takes:
+                    raise ConfigError(
+                        f"{key}.{name}={node[name]}: {target} takes no {name}; its keys are "
+                        f"{allowed} (remove it with ~{key}.{name})"
+                    )
     betas = node.get("betas")
     if betas is not None:
         values = list(betas)

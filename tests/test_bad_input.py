@@ -96,6 +96,10 @@ CASES = [
         ["model.generator.sigma=0", "> 0"],
     ),
     (
+        ["experiment=toy_ring8", "optimizer=sgd"],
+        ["optimizer.g.betas=[0.8, 0.999]: torch.optim.SGD takes no betas", "~optimizer.g.betas"],
+    ),
+    (
         ["model=gaussian", "dataset=gauss1d", "model.generator.mu=[1,2]"],
         ["model.generator.mu=[1, 2]", "must be one number"],
     ),

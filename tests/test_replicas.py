@@ -90,14 +90,18 @@ def test_replica_k_is_the_separate_run_of_seed_k(tmp_path, setup):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "setup", ["mlp_gradient_penalty", "pacgan_batchnorm_generator", "dcgan_digits"]
+    "setup,steps",
+    [("mlp_gradient_penalty", 200), ("pacgan_batchnorm_generator", 200), ("dcgan_digits", 40)],
 )
-def test_replicas_match_separate_runs_over_200_steps_with_sgd(tmp_path, setup):
-    """SGD: no normalisation by the gradient's size, so rounding does not grow into whole steps."""
+def test_replicas_match_separate_runs_over_long_runs_with_sgd(tmp_path, setup, steps):
+    """SGD: no normalisation by the gradient's size, so the toy nets' rounding stays rounding over
+    200 steps. The DCGAN's game amplifies rounding even under SGD (1e-13 after 20 steps, 1e-9
+    after 50, 1e-3 after 100; a separate run nudged by one rounding step does the same:
+    benchmarks/replicas_exactness.py), so it is held to 40 steps."""
     sgd = ["optimizer=sgd", "optimizer.g.lr=1e-3", "optimizer.d.lr=1e-3"]
     if setup == "pacgan_batchnorm_generator":  # the preset sets Adam's betas
         sgd += ["~optimizer.g.betas", "~optimizer.d.betas"]
-    common = [*FAST, *F64, *SETUPS[setup], *sgd, "train.g_steps=200"]
+    common = [*FAST, *F64, *SETUPS[setup], *sgd, f"train.g_steps={steps}"]
     train([*common, "train.replicas=2"], run_dir=tmp_path / "together")
     for k in range(2):
         train([*common, f"train.seed={k}"], run_dir=tmp_path / f"seed{k}")

@@ -63,8 +63,18 @@ def resolve_resume(cfg: DictConfig, overrides: Sequence[str]) -> tuple[DictConfi
     from ganexp.checkpoints import find_checkpoint, read_checkpoint
 
     ckpt_path = find_checkpoint(cfg.resume, key="resume")
-    merged = merge_overrides(read_checkpoint(ckpt_path)["ganexp"]["overrides"], overrides)
-    return compose(merged), merged, ckpt_path
+    saved = read_checkpoint(ckpt_path)["ganexp"]
+    merged = merge_overrides(saved["overrides"], overrides)
+    composed = compose(merged)
+    had, wants = saved["config"]["train"].get("replicas", 1), composed.train.get("replicas", 1)
+    if had != wants:
+        from ganexp.errors import ConfigError
+
+        raise ConfigError(
+            f"train.replicas={wants}: the run being resumed ({ckpt_path}) trained {had}; a "
+            f"resumed run keeps its replicas (allowed value: {had})"
+        )
+    return composed, merged, ckpt_path
 
 
 def config_dirs(cfg: DictConfig) -> list[Path]:

@@ -203,6 +203,15 @@ def test_resuming_a_replicated_run_is_bit_identical(tmp_path):
         assert resumed["replicas"][k]["history"] == straight["replicas"][k]["history"]
 
 
+def test_a_resumed_run_keeps_its_replicas(tmp_path):
+    train(
+        [*FAST, *TOY, "loss=wgan_gp", "train.g_steps=2", "train.replicas=2"], run_dir=tmp_path / "a"
+    )
+    with pytest.raises(ConfigError, match=r"train.replicas=3: .* trained 2.*allowed value: 2"):
+        train([f"resume={tmp_path / 'a'}", "train.replicas=3"], run_dir=tmp_path / "b")
+    assert not (tmp_path / "b" / "checkpoints").exists()
+
+
 def test_per_replica_metrics_are_those_of_the_separate_runs(tmp_path):
     """Each replica's row holds what `ganexp.evaluate` measures on the separate run of its seed,
     and `replica_stats` summarises the rows."""

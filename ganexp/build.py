@@ -100,8 +100,7 @@ def build_family(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | Non
 
 def replica_config(cfg: DictConfig, k: int) -> DictConfig:
     """The config of the separate run that replica k of `cfg` is: seed `train.seed + k`."""
-    single = OmegaConf.merge(cfg, {"train": {"seed": cfg.train.seed + k, "replicas": 1}})
-    return single
+    return OmegaConf.merge(cfg, {"train": {"seed": cfg.train.seed + k, "replicas": 1}})
 
 
 def build_replicated(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | None):

@@ -92,8 +92,8 @@ def replica_state(state: dict[str, Tensor], k: int) -> dict[str, Tensor]:
     entries outside Replicated nets are kept as they are."""
     out = {}
     for key, value in state.items():
-        head, sep, tail = key.rpartition(f"{STACKED}.")
-        if sep and (not head or head.endswith(".")) and "." not in tail:
+        if is_stacked(key):
+            head, _, tail = key.rpartition(f"{STACKED}.")
             out[head + _decode(tail)] = value[k]
         else:
             out[key] = value

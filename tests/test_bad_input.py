@@ -95,6 +95,7 @@ CASES = [
         ["model=gaussian", "dataset=gauss1d", "model.generator.sigma=0"],
         ["model.generator.sigma=0", "> 0"],
     ),
+    (["train.replicas=0"], ["train.replicas=0: must be an integer >= 1"]),
     (
         ["experiment=toy_ring8", "optimizer=sgd"],
         ["optimizer.g.betas=[0.8, 0.999]: torch.optim.SGD takes no betas", "~optimizer.g.betas"],

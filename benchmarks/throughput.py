@@ -27,9 +27,9 @@ import torch
 
 from ganexp import train
 from ganexp.build import build, build_datamodule
+from ganexp.config import make_plan
 from ganexp.losses import make_objective
 from ganexp.losses.adversarial import gradient_penalty
-from ganexp.settings import resolve_d_norm
 from ganexp.train import compose
 
 FAR = 10**9
@@ -53,13 +53,14 @@ class PlainLoop:
 
     def __init__(self, overrides: list[str]):
         cfg = compose(overrides)
+        plan = make_plan(cfg)
         torch.manual_seed(cfg.train.seed)
         self.device = device_of(cfg)
-        self.data = build_datamodule(cfg)
+        self.data = build_datamodule(plan)
         self.data.setup("fit")
         shape = tuple(self.data.shape)
         self.G = build(cfg.model.generator, shape=shape).to(self.device)
-        self.D = build(cfg.model.discriminator, shape=shape, norm=resolve_d_norm(cfg))
+        self.D = build(cfg.model.discriminator, shape=shape, norm=plan.d_norm)
         self.D.to(self.device)
         self.opt_g = build(cfg.optimizer.g, params=self.G.parameters())
         self.opt_d = build(cfg.optimizer.d, params=self.D.parameters())

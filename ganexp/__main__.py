@@ -7,7 +7,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, open_dict
 
-from ganexp.errors import ConfigError
+from ganexp.errors import ConfigError, RejectionStalled
 from ganexp.names import PROGRESS_METRICS
 from ganexp.options import CONF_DIR, check_group_lists
 
@@ -34,7 +34,6 @@ def main(cfg: DictConfig) -> float | None:
         with open_dict(cfg):  # every job of a sweep is its own W&B run, grouped by the sweep
             cfg.logger.group = cfg.logger.group or str(hydra_cfg.sweep.dir)
     from ganexp.divergence import Diverged
-    from ganexp.sampling import RejectionStalled
 
     run_dir = Path(hydra_cfg.runtime.output_dir)
     try:

@@ -10,157 +10,120 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 from hydra.utils import get_class, instantiate
-from omegaconf import DictConfig, OmegaConf
 
 from ganexp.errors import ConfigError
-from ganexp.losses import Objective, make_objective
-from ganexp.settings import callback_nodes, family_node, has_gradient_penalty, resolve_d_norm
+from ganexp.losses import Objective
+from ganexp.plan import Plan
 
 
-def build(node: DictConfig, **kwargs: Any) -> Any:
+def build(node: dict, **kwargs: Any) -> Any:
     """Instantiate a `_target_` node, passing plain Python containers."""
     return instantiate(node, _convert_="all", **kwargs)
 
 
-def build_datamodule(cfg: DictConfig):
+def build_datamodule(plan: Plan):
     """The dataset's GANDataModule (a user's `_target_` must be one: contracts.GANDataModule)."""
     from ganexp.data.base import GANDataModule
 
+    run = plan.run
     datamodule = build(
-        cfg.dataset.datamodule,
-        batch_size=cfg.train.batch_size * cfg.model.get("pack", 1),  # packs of `pack` samples
-        draws_per_step=cfg.loss.n_critic,
-        seed=cfg.train.seed,
-        labelled=bool(cfg.model.get("conditional")),
+        run.dataset.datamodule.spec(),
+        batch_size=run.train.batch_size * run.model.pack,  # packs of `pack` samples
+        draws_per_step=run.loss.n_critic,
+        seed=run.train.seed,
+        labelled=run.model.conditional,
     )
-    datamodule.replicas = cfg.train.get("replicas", 1)  # K > 1: batches of K seeds, stacked
     if not isinstance(datamodule, GANDataModule):
         kind = type(datamodule)
         raise ConfigError(
             f"dataset.datamodule ({kind.__module__}.{kind.__name__}): must be a "
             "ganexp.contracts.GANDataModule"
         )
+    datamodule.replicas = run.train.replicas  # K > 1: batches of K seeds, stacked
     return datamodule
 
 
-def build_nets(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | None):
-    """Generator and discriminator for data of `shape`; G(z, y) and D(x, y) with
-    `model.conditional=true` (labels in [0, num_classes)). With `model.pack=m` D takes m samples
-    (and their one-hot labels) joined along the first axis."""
-    norm, m = resolve_d_norm(cfg), cfg.model.get("pack", 1)
-    if cfg.loss.get("encoder"):  # a VAE: the discriminator's net outputs mu and log sigma^2
-        return build(cfg.model.generator, shape=shape), build(
-            cfg.model.discriminator, shape=shape, norm=norm, out_features=2 * cfg.model.z_dim
+def build_nets(plan: Plan, shape: tuple[int, ...], num_classes: int | None):
+    """Generator and discriminator nets for data of `shape`. With `model.pack=m` D takes m
+    samples joined along the first axis; a conditional model's nets are built for the wider
+    input (z and the label's embedding; x and its one-hot label), which its family wraps."""
+    model, norm, m = plan.run.model, plan.d_norm, plan.run.model.pack
+    g_node, d_node = model.generator.spec(), model.discriminator.spec()
+    if plan.run.loss.encoder:  # a VAE: the discriminator's net outputs mu and log sigma^2
+        return build(g_node, shape=shape), build(
+            d_node, shape=shape, norm=norm, out_features=2 * model.z_dim
         )
-    if not cfg.model.get("conditional"):
-        return build(cfg.model.generator, shape=shape), build(
-            cfg.model.discriminator, shape=(m * shape[0], *shape[1:]), norm=norm
+    if not model.conditional:
+        return build(g_node, shape=shape), build(
+            d_node, shape=(m * shape[0], *shape[1:]), norm=norm
         )
-    from ganexp.nets.conditional import ConditionalDiscriminator, ConditionalGenerator
-
-    embed, wider = cfg.model.embed_dim, (m * (shape[0] + num_classes), *shape[1:])
-    generator = build(cfg.model.generator, shape=shape, z_dim=cfg.model.z_dim + embed)
-    discriminator = build(cfg.model.discriminator, shape=wider, norm=norm)
-    return (
-        ConditionalGenerator(generator, num_classes, embed),
-        ConditionalDiscriminator(discriminator, num_classes),
-    )
+    wider = (m * (shape[0] + num_classes), *shape[1:])
+    generator = build(g_node, shape=shape, z_dim=model.z_dim + model.embed_dim)
+    return generator, build(d_node, shape=wider, norm=norm)
 
 
-def build_objective(cfg: DictConfig) -> Objective | None:
-    """The loss's objective: a built-in one by name, or the `Objective` a `_target_` returns."""
-    objective = cfg.loss.objective
-    if not isinstance(objective, DictConfig):
-        return make_objective(objective, cfg.loss.get("divergence"), cfg.loss.get("g_objective"))
-    made = build(objective)
-    if not isinstance(made, Objective):
+def build_objective(plan: Plan) -> Objective | None:
+    """The loss's objective (None for the VAE's bound, which is not a game)."""
+    made = build(plan.objective.spec())
+    if not isinstance(made, Objective) and plan.run.loss.objective != "elbo":
         raise ConfigError(
-            f"loss.objective._target_={objective._target_} returned {type(made).__name__}; it "
+            f"loss.objective._target_={plan.objective.target} returned {type(made).__name__}; it "
             "must return ganexp.contracts.Objective(d_loss, g_loss)"
         )
     return made
 
 
-def build_family(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | None = None):
+def build_family(plan: Plan, shape: tuple[int, ...], num_classes: int | None = None):
     """The family's LightningModule with freshly initialised nets for data of `shape`; with
     `train.replicas` = K > 1 one module training K seeds together (ganexp/replicas.py)."""
-    if cfg.train.get("replicas", 1) > 1:
-        return build_replicated(cfg, shape, num_classes)
-    generator, discriminator = build_nets(cfg, shape, num_classes)
-    if cfg.get("channels_last"):
-        generator = generator.to(memory_format=torch.channels_last)
-        discriminator = discriminator.to(memory_format=torch.channels_last)
-    if cfg.get("compile"):
-        generator.compile()  # in place: parameter names and checkpoints stay the same
-        if not has_gradient_penalty(cfg):  # compiled graphs have no double backward
-            discriminator.compile()
-    z_dim = getattr(generator, "noise_dim", cfg.model.z_dim)
-    return make_family(cfg, generator, discriminator, z_dim, num_classes)
+    if plan.run.train.replicas > 1:
+        return build_replicated(plan, shape, num_classes)
+    generator, discriminator = build_nets(plan, shape, num_classes)
+    z_dim = getattr(generator, "noise_dim", plan.run.model.z_dim)
+    module = make_family(plan, generator, discriminator, z_dim, num_classes)
+    if plan.run.channels_last:
+        module.generator.to(memory_format=torch.channels_last)
+        module.discriminator.to(memory_format=torch.channels_last)
+    if plan.run.compile:
+        module.generator.compile()  # in place: parameter names and checkpoints stay the same
+        if not plan.gradient_penalty:  # compiled graphs have no double backward
+            module.discriminator.compile()
+    return module
 
 
-def replica_config(cfg: DictConfig, k: int) -> DictConfig:
-    """The config of the separate run that replica k of `cfg` is: seed `train.seed + k`."""
-    return OmegaConf.merge(cfg, {"train": {"seed": cfg.train.seed + k, "replicas": 1}})
-
-
-def build_replicated(cfg: DictConfig, shape: tuple[int, ...], num_classes: int | None):
+def build_replicated(plan: Plan, shape: tuple[int, ...], num_classes: int | None):
     """K ordinary modules, each initialised as the separate run of its seed would be (the global
     random state seeded with it first), and one module training their stacked nets."""
-    import pytorch_lightning as pl
-
     from ganexp.replicas import Replicated
 
     views = []
-    for k in range(cfg.train.replicas):
-        single = replica_config(cfg, k)
-        pl.seed_everything(single.train.seed, workers=True, verbose=False)
+    for single in plan.singles:
+        pl.seed_everything(single.run.train.seed, workers=True, verbose=False)
         views.append(build_family(single, shape, num_classes))
     generator = Replicated([v.generator for v in views])
     discriminator = Replicated([v.discriminator for v in views])
-    pl.seed_everything(cfg.train.seed, workers=True, verbose=False)
-    return make_family(
-        cfg, generator, discriminator, views[0].z_dim, num_classes, cfg.train.replicas, views
-    )
+    pl.seed_everything(plan.run.train.seed, workers=True, verbose=False)
+    return make_family(plan, generator, discriminator, views[0].z_dim, num_classes, views)
 
 
-def make_family(
-    cfg: DictConfig,
-    generator,
-    discriminator,
-    z_dim: int,
-    num_classes: int | None,
-    replicas: int = 1,
-    views: list | None = None,
-):
-    """The family of `cfg` around these nets."""
-    node = family_node(cfg)  # a model may bring its own (LAPGAN)
-    family = get_class(node._target_)  # nets are objects: no config conversion
-    options = {k: v for k, v in node.items() if k != "_target_"}  # the family's own settings
+def make_family(plan: Plan, generator, discriminator, z_dim: int, num_classes, views=None):
+    """The family of `plan` around these nets (a model may bring its own family: LAPGAN)."""
+    family = get_class(plan.family.target)  # nets are objects: no config conversion
+    options = {k: v for k, v in plan.family.spec().items() if k != "_target_"}  # its own settings
+    objective = build_objective(plan)
     return family(
-        **options,
         generator=generator,
         discriminator=discriminator,
-        objective=build_objective(cfg),
-        n_critic=cfg.loss.n_critic,
+        objective=objective,
+        plan=plan,
         z_dim=z_dim,
-        prior=cfg.model.prior,
-        optimizer=cfg.optimizer,
-        seed=cfg.train.seed,
-        lr_schedule=cfg.train.get("lr_schedule", "constant"),
-        g_warmup=cfg.train.get("g_warmup", 0),
-        g_steps=cfg.train.g_steps,
-        channels_last=bool(cfg.get("channels_last")),
-        num_classes=num_classes if cfg.model.get("conditional") else None,
-        pack=cfg.model.get("pack", 1),
-        rejection=bool(cfg.get("sampling", {}).get("rejection", False)),
-        calibrate_steps=cfg.get("sampling", {}).get("calibrate_steps", 0),
-        freeze_generator=bool(cfg.train.get("freeze_generator", False)),
-        run_config=OmegaConf.to_container(cfg, resolve=True),
-        **({"replicas": replicas, "views": views} if replicas > 1 else {}),
+        num_classes=num_classes,
+        views=views,
+        **options,
     )
 
 
-def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[pl.Callback]:
+def build_callbacks(plan: Plan, run_dir: Path) -> list[pl.Callback]:
     from pytorch_lightning.callbacks import ModelCheckpoint
 
     from ganexp.callbacks.best import BestCheckpoint, EarlyStop
@@ -170,23 +133,24 @@ def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[pl.Callback]:
     from ganexp.callbacks.progress import GeneratorStepProgress
     from ganexp.callbacks.samples import SampleGrid
 
-    optimizer_steps_per_g_step = cfg.loss.n_critic + 1
+    train = plan.run.train
+    optimizer_steps_per_g_step = plan.run.loss.n_critic + 1
     # Checkpoints hold the state after a whole generator step, which is what `resume` continues.
     warnings.filterwarnings("ignore", "Using ModelCheckpoint with manual optimization")
     progress = (
-        [GeneratorStepProgress(every_s=cfg.train.get("progress_every_s", 30))]
-        if cfg.trainer.get("enable_progress_bar", True)
+        [GeneratorStepProgress(every_s=train.progress_every_s)]
+        if plan.run.trainer.enable_progress_bar
         else []
     )
-    best, stop = cfg.train.get("keep_best"), cfg.train.get("early_stopping") or {}
-    acting = [BestCheckpoint(run_dir / "checkpoints", best)] if best else []
-    if stop.get("metric"):
+    stop = train.early_stopping
+    acting = [BestCheckpoint(run_dir / "checkpoints", train.keep_best)] if train.keep_best else []
+    if stop.metric:
         acting.append(EarlyStop(stop.metric, stop.patience, stop.min_delta))
     return [
-        *(build(node) for node in callback_nodes(cfg)),
-        GeneratorStepBudget(cfg.train.g_steps),
-        Evaluation(**OmegaConf.to_container(cfg.eval, resolve=True)),
-        SampleGrid(str(run_dir / "samples"), every_n_g_steps=cfg.train.sample_every),
+        *(build(node.spec()) for node in plan.callbacks),
+        GeneratorStepBudget(train.g_steps),
+        Evaluation(**plan.run.eval.model_dump()),
+        SampleGrid(str(run_dir / "samples"), every_n_g_steps=train.sample_every),
         *acting,  # after Evaluation: they act on what it just measured
         Preemption(run_dir / "checkpoints" / "last.ckpt"),
         *progress,
@@ -194,19 +158,20 @@ def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[pl.Callback]:
             dirpath=run_dir / "checkpoints",
             save_top_k=0,
             save_last=True,
-            every_n_train_steps=cfg.train.checkpoint_every * optimizer_steps_per_g_step,
+            every_n_train_steps=train.checkpoint_every * optimizer_steps_per_g_step,
         ),
     ]
 
 
-def build_trainer(cfg: DictConfig, run_dir: Path, callbacks: list, logger) -> pl.Trainer:
+def build_trainer(plan: Plan, run_dir: Path, callbacks: list, logger) -> pl.Trainer:
     """Lightning's Trainer; a setting it refuses (an accelerator that is not there, an unknown
     precision) stops the run with Lightning's own sentence, as a ConfigError."""
     from hydra.errors import InstantiationException
 
+    node = plan.run.trainer.spec()
     try:
         return build(
-            cfg.trainer,
+            node,
             default_root_dir=str(run_dir),
             callbacks=callbacks,
             logger=logger if logger is not None else False,
@@ -214,10 +179,32 @@ def build_trainer(cfg: DictConfig, run_dir: Path, callbacks: list, logger) -> pl
     except InstantiationException as err:
         cause = err.__cause__ or err
         keys = ", ".join(
-            f"trainer.{k}={cfg.trainer.get(k)}"
+            f"trainer.{k}={node.get(k)}"
             for k in ("accelerator", "devices", "num_nodes", "strategy", "precision")
         )
         raise ConfigError(f"{keys}: {str(cause).strip()}") from None
+
+
+def build_run(plan: Plan, run_dir: Path, extra_callbacks: list, resumed: bool = False):
+    """Everything a run fits, from its plan: (trainer, datamodule, module, logger). In the order
+    that stops soonest on what cannot work: the trainer (a device that is not there), the data
+    (missing files; their shape and labels, rules.check_data), the module (the nets' contract).
+    `extra_callbacks` follow the configured ones; a `resumed` run keeps its own generator."""
+    from ganexp.loggers import build_logger
+
+    callbacks = [*build_callbacks(plan, run_dir), *extra_callbacks]
+    logger = build_logger(plan, run_dir)
+    trainer = build_trainer(plan, run_dir, callbacks, logger)
+    pl.seed_everything(plan.run.train.seed, workers=True, verbose=False)
+    datamodule = build_datamodule(plan)
+    datamodule.setup("fit")  # missing files stop here
+    datamodule.check_contract()  # its shape and labels, before any net is built
+    shape = tuple(datamodule.shape)
+    module = build_family(plan, shape, datamodule.num_classes)
+    if plan.run.train.init_generator and not resumed:
+        load_generator(module, plan.run.train.init_generator)
+    module.check_nets(shape)
+    return trainer, datamodule, module, logger
 
 
 def load_generator(module, path) -> None:
@@ -226,12 +213,13 @@ def load_generator(module, path) -> None:
     from ganexp.checkpoints import read_checkpoint
 
     state = read_checkpoint(path)["state_dict"]
-    weights = {k.removeprefix("generator."): v for k, v in state.items() if k.startswith("generator.")}
+    weights = {
+        k.removeprefix("generator."): v for k, v in state.items() if k.startswith("generator.")
+    }
     try:
         module.generator.load_state_dict(weights)
     except RuntimeError as err:
         first = str(err).strip().splitlines()[-1].strip()
         raise ConfigError(
-            f"train.init_generator={path}: its generator does not fit this run's model "
-            f"({first})"
+            f"train.init_generator={path}: its generator does not fit this run's model ({first})"
         ) from None

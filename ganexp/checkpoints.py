@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from ganexp.config import ConfigError
+from ganexp.errors import ConfigError
 
 WHICH = ("last", "best")
 

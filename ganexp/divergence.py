@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import torch
-from torch import Tensor
+if TYPE_CHECKING:  # torch is imported where a tensor is read: the command line's errors stay fast
+    from torch import Tensor
 
 
 class Diverged(RuntimeError):
@@ -27,6 +28,8 @@ class Diverged(RuntimeError):
 
 def first_non_finite(values: Mapping[str, Tensor]) -> tuple[str, float] | None:
     """The first (key, value) of scalar `values` that is nan or +-inf, or None; one host sync."""
+    import torch
+
     if not values:
         return None
     stacked = torch.stack([v.detach().float().reshape(()) for v in values.values()])
@@ -40,6 +43,8 @@ def first_non_finite(values: Mapping[str, Tensor]) -> tuple[str, float] | None:
 
 def first_non_finite_tensor(tensors: Mapping[str, Tensor]) -> str | None:
     """The name of the first floating-point tensor of `tensors` holding a nan or inf, or None."""
+    import torch
+
     for key, value in tensors.items():
         if torch.is_tensor(value) and value.is_floating_point():
             if not bool(torch.isfinite(value).all()):

@@ -20,7 +20,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from ganexp.atomic import write_text
-from ganexp.config import ConfigError, check_rejection
+from ganexp.errors import ConfigError
 from ganexp.sampling import RejectionStalled
 
 
@@ -33,40 +33,45 @@ def evaluate_run(run_dir: str | Path, overrides: list[str] = ()) -> dict:
     key without its prefix (`num_samples=10000`, `inception=false`). An unknown key raises
     `ConfigError`.
     """
-    from ganexp.build import build_datamodule, replica_config
+    from ganexp.build import build_datamodule
     from ganexp.checkpoints import find_checkpoint, read_checkpoint
+    from ganexp.config import make_plan
     from ganexp.load import load
 
     options = OmegaConf.from_dotlist(list(overrides))
     which = options.pop("which", "last")
     replica = options.pop("replica", None)
     checkpoint = find_checkpoint(options.pop("checkpoint", None) or run_dir, which)
-    cfg = OmegaConf.create(read_checkpoint(checkpoint)["ganexp"]["config"])
+    config = read_checkpoint(checkpoint)["ganexp"]["config"]
     module = load(checkpoint, replica=replica)  # a replicated run without replica= stops here
+    plan = make_plan(config, files=False)
     if replica is not None:
-        cfg = replica_config(cfg, replica)
+        plan = plan.for_replica(replica)
     sampling = {k: options.pop(k) for k in ("rejection", "calibrate_steps") if k in options}
-    unknown = set(options) - set(cfg.eval)
+    keys = list(plan.run.eval.model_dump())
+    unknown = set(options) - set(keys)
     if unknown:
         raise ConfigError(
             f"{sorted(unknown)}: allowed keys are which, checkpoint, replica, rejection, "
-            "calibrate_steps, "
-            f"{', '.join(cfg.eval)}"
+            f"calibrate_steps, {', '.join(keys)}"
         )
-    if sampling:
-        check_rejection(OmegaConf.merge(cfg, {"sampling": sampling}))
-    settings = OmegaConf.merge(cfg.eval, options)
+    if sampling:  # the sampler asked for is one the run's critic can read
+        make_plan(
+            {**plan.config, "sampling": {**plan.config.get("sampling", {}), **sampling}},
+            files=False,
+        )
+    settings = {**plan.run.eval.model_dump(), **OmegaConf.to_container(options)}
     settings.pop("every_n_g_steps")
     module.rejection = sampling.get("rejection", module.rejection)
     module.calibrate_steps = sampling.get("calibrate_steps", module.calibrate_steps)
-    datamodule = build_datamodule(cfg)
+    datamodule = build_datamodule(plan)
     datamodule.setup("fit")
     from ganexp.metrics.evaluator import Evaluator
 
-    metrics = Evaluator(datamodule, seed=cfg.train.seed, **settings)(module)
+    metrics = Evaluator(datamodule, seed=plan.run.train.seed, **settings)(module)
     result = {**metrics, "g_steps": module.g_step, "checkpoint": str(checkpoint)}
     if replica is not None:
-        result |= {"replica": replica, "seed": cfg.train.seed}
+        result |= {"replica": replica, "seed": plan.run.train.seed}
     result["rejection"] = module.rejection
     result["calibrate_steps"] = module.calibrate_steps
     write_text(Path(run_dir) / "evaluation.json", json.dumps(result, indent=2))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from omegaconf import OmegaConf
-
 
 def load(path: str | Path, which: str = "last", replica: int | None = None):
     """The family module saved in a run directory (its `which` checkpoint: `last`, or `best` with
@@ -17,15 +15,16 @@ def load(path: str | Path, which: str = "last", replica: int | None = None):
     A run of `train.replicas` = K seeds trained together needs `replica` = k in 0 ... K - 1: replica
     k comes back as the module the separate run of seed `train.seed + k` would have left.
     """
-    from ganexp.build import build_datamodule, build_family, replica_config
+    from ganexp.build import build_datamodule, build_family
     from ganexp.checkpoints import read_checkpoint
+    from ganexp.config import make_plan
     from ganexp.errors import ConfigError
     from ganexp.replicas import replica_state
 
     ckpt = read_checkpoint(path, which)
-    cfg = OmegaConf.create(ckpt["ganexp"]["config"])
+    plan = make_plan(ckpt["ganexp"]["config"], files=False)
     state, ema_state = ckpt["state_dict"], ckpt.get("callbacks", {}).get("GeneratorEMA", {})
-    count = cfg.train.get("replicas", 1)
+    count = plan.run.train.replicas
     if count > 1 or replica is not None:
         if replica is None or not (isinstance(replica, int) and 0 <= replica < count):
             raise ConfigError(
@@ -38,13 +37,13 @@ def load(path: str | Path, which: str = "last", replica: int | None = None):
                 f"replica={replica}: it diverged at g_step {diverged['g_step']} "
                 f"({diverged['key']} = {diverged['value']}); its weights were not kept"
             )
-        cfg = replica_config(cfg, replica)
+        plan = plan.for_replica(replica)
         state = replica_state(state, replica)
         ema_state = {k: replica_state(v, replica) for k, v in ema_state.items()}
-    datamodule = build_datamodule(cfg)
-    module = build_family(cfg, tuple(datamodule.shape), ckpt["ganexp"].get("num_classes"))
+    datamodule = build_datamodule(plan)
+    module = build_family(plan, tuple(datamodule.shape), ckpt["ganexp"].get("num_classes"))
     module.load_state_dict(state)
-    ema = cfg.get("callbacks", {}).get("ema")
+    ema = plan.run.callbacks.ema
     if ema is not None:  # sample from the averaged generator, as the run did
         from ganexp.callbacks.ema import averaged
 

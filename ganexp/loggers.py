@@ -14,7 +14,6 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, open_dict
 from pytorch_lightning.loggers import Logger
 
 from ganexp.console import notice
@@ -44,15 +43,15 @@ def wandb_online_problem() -> str | None:
     return None
 
 
-def build_logger(cfg: DictConfig, run_dir: Path) -> SafeLogger | None:
-    """The configured logger writing into the run directory (wrapped in `SafeLogger`), or None
-    for logger=none."""
-    from ganexp.build import build
+def build_logger(plan, run_dir: Path) -> SafeLogger | None:
+    """The configured logger of the run's `plan` writing into the run directory (wrapped in
+    `SafeLogger`), or None for logger=none."""
+    from hydra.utils import instantiate
 
-    if not cfg.get("logger") or "_target_" not in cfg.logger:
+    if plan.run.logger.target is None:
         return None
-    node, extra = cfg.logger, {"save_dir": str(run_dir)}
-    if node._target_.endswith("WandbLogger"):
+    node, extra = plan.run.logger.model_dump(by_alias=True), {"save_dir": str(run_dir)}
+    if node["_target_"].endswith("WandbLogger"):
         extra["name"] = run_dir.name
         wants_online = not node.get("offline", False)
         mode = os.environ.get("WANDB_MODE")
@@ -63,10 +62,8 @@ def build_logger(cfg: DictConfig, run_dir: Path) -> SafeLogger | None:
                     f"logger.offline=false: {problem}; logging offline into {run_dir}/wandb "
                     "instead (upload it later with `wandb sync`)"
                 )
-                node = node.copy()
-                with open_dict(node):
-                    node.offline = True
-    logger = build(node, **extra)
+                node["offline"] = True
+    logger = instantiate(node, _convert_="all", **extra)
     init = getattr(logger, "_wandb_init", None)
     if isinstance(init, dict) and init.get("anonymous") is None:
         init.pop("anonymous", None)  # W&B warns that this (unset) setting is deprecated

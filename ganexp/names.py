@@ -7,3 +7,11 @@ PROGRESS_METRICS = ("train/w_estimate", "train/js_estimate")
 # normalisation layers of the nets, by name (nets/norm.py); the MLP generator takes the first three
 NORMS = ("none", "batch", "layer", "spectral")
 GENERATOR_NORMS = NORMS[:3]
+
+# the objectives a loss can name (losses/__init__.py), the generator losses of the diagnostics,
+# f-GAN's divergences and generator objectives (losses/fdivergence.py), LAPGAN's level-0 nets
+GAME_OBJECTIVES = ("gan", "ns", "hinge", "lsgan", "wgan")
+OBJECTIVE_NAMES = (*GAME_OBJECTIVES, "fgan", "elbo")
+DIVERGENCES = ("kl", "reverse_kl", "pearson", "neyman", "hellinger", "js", "gan")
+F_G_OBJECTIVES = ("bound", "ns")
+COARSEST = ("conv", "mlp")

@@ -85,6 +85,22 @@ def option_file(group: str, name: str, dirs: Iterable[Path] = (CONF_DIR,)) -> Pa
     raise ConfigError(f"{group}={name}: no such option; the options are {options(group, dirs)}")
 
 
+def option_node(group: str, name: str, dirs: Iterable[Path] = (CONF_DIR,)) -> dict:
+    """Option `name` of `group` as plain data (its YAML file, not composed)."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(OmegaConf.load(option_file(group, name, dirs)))
+
+
+def declared(target: str, name: str, default=False):
+    """What the class (or function) a `_target_` names declares: its attribute `name` (such as
+    `supports_replicas` or `has_labels`), read by importing it, never by building it."""
+    import importlib
+
+    module, _, attribute = target.rpartition(".")
+    return getattr(getattr(importlib.import_module(module), attribute), name, default)
+
+
 OPTIONAL_GROUPS = ("experiment",)  # `optional` in config.yaml's defaults list
 
 

@@ -22,9 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-
-class RejectionStalled(ValueError):
-    """Rejection sampling kept too few of the candidates it drew (the message says how many)."""
+from ganexp.errors import RejectionStalled
 
 
 def rejection_sample(

@@ -11,9 +11,22 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from ganexp.atomic import write_text
-from ganexp.config import validate, validate_data
+from ganexp.config import make_plan
 from ganexp.options import CONF_DIR, check_group_lists, dirs_from_hydra
 from ganexp.rundir import released_on_error
+
+
+def register_run_defaults() -> None:
+    """The run's own keys (train, eval, sampling, ...) with the defaults their schema declares,
+    as the Hydra config `ganexp_run` that conf/config.yaml composes first."""
+    from hydra.core.config_store import ConfigStore
+
+    from ganexp.schema import run_defaults
+
+    ConfigStore.instance().store(name="ganexp_run", node=run_defaults())
+
+
+register_run_defaults()
 
 
 def compose(overrides: Sequence[str] = (), config_dir: str | Path | None = None) -> DictConfig:
@@ -104,49 +117,30 @@ def run(
             overrides = with_config_dir(overrides, *dirs[1:])
         with open_dict(cfg):
             cfg.pop("hydra", None)
-        validate(cfg, dirs)
+        plan = make_plan(cfg, dirs)  # every check, before anything is built
 
-        import pytorch_lightning as pl
         from lightning_fabric.utilities.rank_zero import rank_zero_only
         from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-        from ganexp.build import (
-            build_callbacks,
-            build_datamodule,
-            build_family,
-            build_trainer,
-            load_generator,
-        )
+        from ganexp.build import build_run
         from ganexp.callbacks.clock import StartupClock
         from ganexp.console import quiet_console
         from ganexp.divergence import Diverged
-        from ganexp.families.base import to_floats
-        from ganexp.loggers import build_logger
+        from ganexp.families.modes import to_floats
 
         quiet_console()
 
         run_dir.mkdir(parents=True, exist_ok=True)
-        if (
-            rank_zero_only.rank == 0
-        ):  # DDP: the other ranks run this same function in their processes
+        if rank_zero_only.rank == 0:  # DDP: the other ranks run this same function in theirs
             (run_dir / ".hydra").mkdir(exist_ok=True)
             OmegaConf.save(cfg, run_dir / ".hydra" / "config.yaml")
-        logger = build_logger(cfg, run_dir)
         clock = StartupClock(started)  # composed config -> first step: imports, building, setup
-        trainer = build_trainer(  # first: a device that is not there stops the run before any work
-            cfg, run_dir, [*build_callbacks(cfg, run_dir), clock, *callbacks], logger
+        trainer, datamodule, module, logger = build_run(
+            plan, run_dir, [clock, *callbacks], resumed=ckpt_path is not None
         )
-        pl.seed_everything(cfg.train.seed, workers=True, verbose=False)
-        datamodule = build_datamodule(cfg)
-        datamodule.setup("fit")  # missing files fail here, before any work
-        validate_data(cfg, datamodule, dirs)
-        module = build_family(cfg, tuple(datamodule.shape), datamodule.num_classes)
-        if cfg.train.get("init_generator") and ckpt_path is None:  # a resumed run has its own G
-            load_generator(module, cfg.train.init_generator)
-        module.check_nets(tuple(datamodule.shape))  # a user's nets meet their contract, or one line
         module.overrides = list(overrides)
         if logger is not None:
-            logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+            logger.log_hyperparams(plan.config)
 
     start, diverged = time.perf_counter(), None
     try:
@@ -187,7 +181,7 @@ def run(
         "stopped_early": module.stopped_early,
         "diverged": diverged.record() if diverged else None,
         "run_dir": str(run_dir),
-        "config": OmegaConf.to_container(cfg, resolve=True),
+        "config": plan.config,
     }
     if trainer.is_global_zero:
         write_text(run_dir / "summary.json", json.dumps(summary, indent=2))

@@ -11,7 +11,7 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 
 from ganexp import load
 from ganexp.callbacks.best import direction
-from ganexp.config import ConfigError
+from ganexp.errors import ConfigError
 
 RING = ["model=mlp", "dataset=ring8", "loss=ns", "train.batch_size=64", "eval.every_n_g_steps=10"]
 

@@ -12,6 +12,7 @@ from torch import nn
 from ganexp.build import build_family
 from ganexp.callbacks.diagnostics import Diagnostics, clip_fraction, grad_norm, weight_layers
 from ganexp.checkpoints import read_checkpoint
+from ganexp.config import make_plan
 from ganexp.errors import ConfigError
 from ganexp.train import compose
 
@@ -29,7 +30,7 @@ def test_generator_gradient_norm_of_a_gaussian_against_a_linear_critic():
     cfg = compose(["model=gaussian", "dataset=gauss1d", "loss=wgan", "model.generator.sigma=0.5"])
     with open_dict(cfg):
         cfg.pop("hydra")
-    module = build_family(cfg, (1,))
+    module = build_family(make_plan(cfg), (1,))
     module.discriminator = nn.Linear(1, 1)
     with torch.no_grad():
         module.discriminator.weight.fill_(2.0)

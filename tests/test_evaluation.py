@@ -62,7 +62,7 @@ def test_image_run_without_inception_weights_goes_on_with_one_warning(fit, tmp_p
 
 
 def test_evaluate_refuses_unknown_keys(fit):
-    from ganexp.config import ConfigError
+    from ganexp.errors import ConfigError
 
     s = fit(["model=mlp", "dataset=gauss1d", "loss=ns", "train.g_steps=1"])
     allowed = "which, checkpoint, replica, rejection, calibrate_steps, every_n_g_steps, num_samples"

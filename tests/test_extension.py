@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from ganexp import load, train
-from ganexp.config import ConfigError
+from ganexp.errors import ConfigError
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SHORT = ["train.g_steps=30", "eval.every_n_g_steps=30", "train.batch_size=32", "logger=none",

@@ -11,15 +11,11 @@ LAP = ["model=lapgan", "loss=ns", "dataset.image_size=32", "model.levels=3"]
 
 def fresh_module(*overrides: str):
     """The LAPGAN module as a run builds it, before training."""
-    from omegaconf import open_dict
-
     from ganexp.build import build_family
+    from ganexp.config import make_plan
     from ganexp.train import compose
 
-    cfg = compose([*LAP, *overrides])
-    with open_dict(cfg):
-        cfg.pop("hydra")
-    return build_family(cfg, (1, 32, 32))
+    return build_family(make_plan(compose([*LAP, *overrides])), (1, 32, 32))
 
 
 def test_pyramid_of_real_digits_reconstructs_them_exactly():

@@ -18,6 +18,7 @@ import torchvision
 from PIL import Image
 
 from ganexp.build import build_datamodule
+from ganexp.config import make_plan
 from ganexp.train import compose
 
 STEPS = ["train.g_steps=3", "train.batch_size=8", "eval.num_samples=64"]
@@ -107,7 +108,7 @@ def celeba_layout(root, n: int = 6):
 def test_idx_files_are_read_with_their_labels(tmp_path, fit, name, cls):
     images, labels = mnist_layout(tmp_path / "data", cls)
     cfg = compose([f"dataset={name}", f"dataset.root={tmp_path / 'data'}"])
-    dm = build_datamodule(cfg)
+    dm = build_datamodule(make_plan(cfg))
     dm.setup("fit")
     assert dm.shape == (1, 32, 32) and len(dm.data) == len(images) and dm.num_classes == 10
     # grey level g becomes g / 255 * 2 - 1, the same over the whole (resized) image
@@ -128,7 +129,7 @@ def test_cifar10_batches_are_read_with_their_labels(tmp_path, fit, monkeypatch):
     monkeypatch.setattr(torchvision.datasets.cifar, "check_integrity", exists)
     images, labels = cifar_layout(tmp_path / "data")
     cfg = compose(["dataset=cifar10", f"dataset.root={tmp_path / 'data'}"])
-    dm = build_datamodule(cfg)
+    dm = build_datamodule(make_plan(cfg))
     dm.setup("fit")
     assert dm.shape == (3, 32, 32) and dm.num_classes == 10
     # five training batches of 20 images each
@@ -146,7 +147,7 @@ def test_an_image_folder_gives_its_class_folders_as_labels(tmp_path, fit):
     folder_layout(tmp_path / "pictures")
     cfg = compose(["dataset=image_folder", f"dataset.root={tmp_path / 'pictures'}",
                    "dataset.image_size=16"])
-    dm = build_datamodule(cfg)
+    dm = build_datamodule(make_plan(cfg))
     dm.setup("fit")
     assert dm.shape == (3, 16, 16) and dm.num_classes == 2
     x, y = dm.sample_labelled(64, torch.Generator().manual_seed(0))
@@ -165,7 +166,7 @@ def test_celeba_layout_is_read(tmp_path, fit, monkeypatch):
     monkeypatch.setattr(torchvision.datasets.celeba, "check_integrity", exists)
     n_train = celeba_layout(tmp_path / "data")
     cfg = compose(["dataset=celeba", f"dataset.root={tmp_path / 'data'}", "dataset.image_size=16"])
-    dm = build_datamodule(cfg)
+    dm = build_datamodule(make_plan(cfg))
     dm.setup("fit")
     assert len(dm.dataset) == n_train and dm.num_classes is None
     x = dm.sample(8, torch.Generator().manual_seed(0))
@@ -177,7 +178,7 @@ def test_celeba_layout_is_read(tmp_path, fit, monkeypatch):
 
 
 def test_celeba_has_no_labels_for_a_conditional_model(tmp_path, monkeypatch):
-    from ganexp.config import ConfigError
+    from ganexp.errors import ConfigError
 
     monkeypatch.setattr(torchvision.datasets.celeba, "check_integrity", exists)
     celeba_layout(tmp_path / "data")

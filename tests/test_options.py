@@ -7,7 +7,7 @@ import pytorch_lightning as pl
 import torch
 
 from ganexp import load
-from ganexp.config import ConfigError
+from ganexp.errors import ConfigError
 from ganexp.options import options
 from ganexp.train import compose, run
 
@@ -132,12 +132,12 @@ def test_every_preset_composes_and_validates(name):
     """Each preset's keys exist and pass start-up validation (a typo in a preset fails here)."""
     from omegaconf import open_dict
 
-    from ganexp.config import validate
+    from ganexp.config import make_plan
 
     cfg = compose([f"experiment={name}"])
     with open_dict(cfg):
         cfg.pop("hydra")
-    validate(cfg)
+    make_plan(cfg)
     if name == "toy_ring8":
         assert (cfg.loss.name, cfg.model.pack, cfg.model.discriminator.maxout) == ("ns", 2, 5)
     if name == "lapgan_digits":

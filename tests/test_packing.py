@@ -4,7 +4,7 @@ import pytorch_lightning as pl
 import torch
 
 from ganexp.callbacks.gradient_penalty import GradientPenalty
-from ganexp.families.base import pack
+from ganexp.families.packing import pack
 from ganexp.nets.conditional import ConditionalDiscriminator
 from ganexp.nets.mlp import Maxout
 

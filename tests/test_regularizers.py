@@ -96,7 +96,7 @@ def test_lazy_gradient_penalty_weighs_the_wgan_critic_the_same_way(fit):
 
 @pytest.mark.parametrize("key", ["loss.gp_every=0", "callbacks.r1.every=1.5"])
 def test_a_lazy_penalty_needs_a_whole_number_of_steps(key, tmp_path):
-    from ganexp.config import ConfigError
+    from ganexp.errors import ConfigError
     from ganexp.train import compose, run
 
     with pytest.raises(ConfigError, match=f"{key}: must be an integer >= 1"):

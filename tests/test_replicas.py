@@ -20,7 +20,7 @@ from ganexp import load, train
 from ganexp.checkpoints import read_checkpoint
 from ganexp.data.stream import StepStream
 from ganexp.errors import ConfigError
-from ganexp.families.base import pack
+from ganexp.families.packing import pack
 from ganexp.replicas import Replicated, replica_state
 
 F64 = ["trainer.precision=64-true"]
@@ -310,12 +310,12 @@ BAD = [
 
 @pytest.mark.parametrize("overrides,words", BAD, ids=[" ".join(b[0]) for b in BAD])
 def test_bad_replicas_stop_with_one_line(overrides, words):
-    from ganexp.config import validate
+    from ganexp.config import make_plan
     from ganexp.train import compose
 
     cfg = compose(overrides)
     with pytest.raises(ConfigError) as err:
-        validate(cfg)
+        make_plan(cfg)
     assert words in str(err.value) and "\n" not in str(err.value)
 
 

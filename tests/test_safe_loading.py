@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from ganexp.config import ConfigError
+from ganexp.errors import ConfigError
 
 
 class Planted:

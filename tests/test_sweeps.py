@@ -16,7 +16,7 @@ from conftest import FAST
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf, open_dict
 
-from ganexp.config import validate
+from ganexp.config import make_plan
 from ganexp.options import CONF_DIR
 
 SWEEPS = Path(__file__).resolve().parent.parent / "sweeps"
@@ -45,7 +45,7 @@ def test_every_job_of_a_study_is_valid(study):
     assert len(jobs) >= 6 and any(k.startswith("train.seed") for k in params)
     for overrides in jobs:
         cfg = compose_study(study, overrides)
-        validate(cfg)  # raises ConfigError for a value that could not run
+        make_plan(cfg)  # raises ConfigError for a value that could not run
         for o in overrides:
             key, value = o.split("=")
             node = OmegaConf.select(cfg, key)
@@ -62,7 +62,7 @@ def test_wandb_sweep_runs_the_cli_with_the_same_overrides():
     jobs = grid(params)
     assert len(jobs) == 36
     for overrides in jobs:
-        validate(compose_study("loss_study", overrides))
+        make_plan(compose_study("loss_study", overrides))
     study = yaml.safe_load((SWEEPS / "loss_study.yaml").read_text())["hydra"]["sweeper"]["params"]
     for key, values in study.items():  # the W&B sweep is the loss study
         assert params[key] == str(values), key

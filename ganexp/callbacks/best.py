@@ -14,7 +14,7 @@ import pytorch_lightning as pl
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 
 from ganexp.callbacks.evaluation import Evaluation
-from ganexp.config import ConfigError
+from ganexp.errors import ConfigError
 
 # which way is better for ganexp's own metrics (a user metric names its mode itself)
 HIGHER_IS_BETTER = (

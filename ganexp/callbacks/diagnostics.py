@@ -34,7 +34,8 @@ import torch
 from torch import Tensor, nn
 
 from ganexp.data.stream import DIAGNOSTICS_STREAM, step_key
-from ganexp.families.base import pack, to_floats
+from ganexp.families.modes import to_floats
+from ganexp.families.packing import pack
 
 AT_CLIP = 0.99  # a weight with |w| >= 0.99 c counts as at the clip box's face
 

@@ -3,8 +3,12 @@ optimizer step (a post-step hook on the critic's optimizer), and once before tra
 
 from __future__ import annotations
 
+import warnings
+
 import pytorch_lightning as pl
 import torch
+
+MOMENTUM = (torch.optim.Adam, torch.optim.AdamW, torch.optim.NAdam, torch.optim.RAdam)
 
 
 class WeightClipping(pl.Callback):
@@ -24,6 +28,13 @@ class WeightClipping(pl.Callback):
         self.clamp(critic)
         optimizer = pl_module.discriminator_optimizer()
         self._handle = optimizer.register_step_post_hook(lambda *_: self.clamp(critic))
+        if isinstance(optimizer, MOMENTUM):  # advice, not a refusal
+            warnings.warn(
+                f"{type(optimizer).__name__} with weight clipping: the WGAN paper reports that "
+                "momentum-based optimizers make weight-clipped critics unstable; optimizer=rmsprop "
+                "is its choice",
+                stacklevel=2,
+            )
 
     def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         if self._handle is not None:

@@ -59,6 +59,32 @@ class GANDataModule(pl.LightningDataModule):
         rank = trainer.global_rank if trainer is not None else 0
         return StepStream(draw, self.seed, rank, start, self.replicas)
 
+    def check_contract(self) -> None:
+        """Once set up, before any net is built: `sample(n)` (and `sample_labelled(n)` for a
+        conditional model) gives what `shape` and `num_classes` say, or one line says what not."""
+        from ganexp.errors import ConfigError
+
+        what = f"dataset.datamodule ({type(self).__module__}.{type(self).__name__})"
+        shape = getattr(self, "shape", None)
+        if not (
+            isinstance(shape, (tuple, list)) and shape and all(isinstance(s, int) for s in shape)
+        ):
+            raise ConfigError(
+                f"{what}: `shape` is {shape!r}; it must be the sample shape, e.g. (2,)"
+            )
+        gen = torch.Generator().manual_seed(0)
+        x = self.sample(2, gen)
+        if not torch.is_tensor(x) or tuple(x.shape) != (2, *shape):
+            got = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
+            raise ConfigError(f"{what}: sample(2) gives {got}; its `shape` says {(2, *shape)}")
+        if self.labelled and self.num_classes is not None:
+            _, y = self.sample_labelled(2, gen)
+            k = self.num_classes
+            if y.dtype != torch.int64 or y.shape != (2,) or not bool(((y >= 0) & (y < k)).all()):
+                raise ConfigError(
+                    f"{what}: sample_labelled(2) labels must be int64 of shape (2,) in [0, {k})"
+                )
+
     def exact_metrics(self, x: Tensor) -> dict[str, float]:
         """Metrics of generated samples `x` against the known data distribution (none by default)."""
         return {}

@@ -10,8 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganexp.config import ConfigError
 from ganexp.data.base import GANDataModule, TensorDataModule
+from ganexp.errors import ConfigError
 
 
 def _open(name: str, root: str, download: bool, build):

@@ -10,44 +10,22 @@ RMSProp are per parameter). Samples run through the whole pyramid (nets/lapgan.p
 from __future__ import annotations
 
 import torch
-from omegaconf import DictConfig
 from torch import Tensor
 
-from ganexp.config import ConfigError, check_integer
 from ganexp.data.stream import NOISE_STREAM, step_key
 from ganexp.families.base import AdversarialFamily
-from ganexp.nets.lapgan import COARSEST, gaussian_pyramid, upsample
-from ganexp.settings import has_gradient_penalty
+from ganexp.names import GAME_OBJECTIVES
+from ganexp.nets.lapgan import gaussian_pyramid, upsample
 
 
 class LAPGAN(AdversarialFamily):
     """Logs `train/d_loss`, `train/g_loss` (sums over levels) and `train/d_loss_level{k}`."""
 
-    @classmethod
-    def check_config(cls, cfg: DictConfig) -> None:
-        """The levels must end at a DCGAN size; the family plays each level's game itself, so it
-        takes the plain adversarial objectives (weight clipping included), not the penalties."""
-        levels, size = cfg.model.levels, cfg.dataset.get("image_size")
-        check_integer(levels, "model.levels")
-        if cfg.model.get("coarsest", "conv") not in COARSEST:
-            raise ConfigError(
-                f"model.coarsest={cfg.model.coarsest}: allowed values are {list(COARSEST)}"
-            )
-        if size is not None and size / 2 ** (levels - 1) not in (8, 16, 32, 64):
-            raise ConfigError(
-                f"model.levels={levels} at dataset.image_size={size}: the coarsest level would be "
-                f"{size / 2 ** (levels - 1):g} px; allowed coarsest sizes are 8, 16, 32, 64"
-            )
-        unsupported = [name for name in cfg.get("callbacks", {}) if name != "ema"]
-        if has_gradient_penalty(cfg) or unsupported or cfg.loss.objective == "elbo":
-            raise ConfigError(
-                f"model=lapgan with loss={cfg.loss.name} callbacks={unsupported}: allowed losses "
-                "are [gan, ns, hinge, lsgan, wgan, fgan] and callbacks [ema]"
-            )
-        if cfg.model.get("conditional"):
-            raise ConfigError(
-                "model.conditional=true with model=lapgan: allowed values are [false]"
-            )
+    # what it plays (ganexp/rules.py): each level's game by a plain objective (weight clipping
+    # included, no penalty on input gradients), one pyramid, no option of a single G and D
+    alternates = False
+    objectives = (*GAME_OBJECTIVES, "fgan")
+    takes_callbacks = ("ema",)
 
     def check_nets(self, shape: tuple[int, ...]) -> None:
         """The pyramid's final image has the data's shape (its levels' D are ganexp's own)."""

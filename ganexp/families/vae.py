@@ -9,12 +9,12 @@ pictures and evaluations come from the decoder's mean on prior noise, exactly as
 from __future__ import annotations
 
 import torch
-from omegaconf import DictConfig
 from torch import Tensor, nn
 
-from ganexp.config import ConfigError, check_positive
 from ganexp.data.stream import NOISE_STREAM, step_key
-from ganexp.families.base import AdversarialFamily, eval_mode
+from ganexp.errors import ConfigError
+from ganexp.families.base import AdversarialFamily
+from ganexp.families.modes import eval_mode
 from ganexp.losses.vae import elbo, reparameterise
 
 
@@ -22,22 +22,11 @@ class VAE(AdversarialFamily):
     """Logs `train/elbo` (nats per sample, a lower bound on log p(x)), `train/recon` (the expected
     log-likelihood term) and `train/kl` (KL(q(z|x) || N(0, I)))."""
 
-    @classmethod
-    def check_config(cls, cfg: DictConfig) -> None:
-        """The VAE's prior is N(0, I), it has no discriminator to penalise, and no labels."""
-        check_positive(cfg.loss.family.decoder_std, "loss.family.decoder_std")
-        if cfg.model.prior != "normal":
-            raise ConfigError(
-                f"model.prior={cfg.model.prior} with loss=vae: allowed values are [normal]"
-            )
-        if cfg.model.get("conditional"):
-            raise ConfigError("model.conditional=true with loss=vae: allowed values are [false]")
-        others = [name for name in cfg.get("callbacks", {}) if name != "ema"]
-        if others:
-            raise ConfigError(
-                f"callbacks={others} with loss=vae act on a discriminator the VAE does not have; "
-                "allowed values are [ema]"
-            )
+    # what it plays (ganexp/rules.py): its prior is N(0, I), it has no discriminator to
+    # penalise and no labels
+    alternates = False
+    takes_callbacks = ("ema",)
+    priors = ("normal",)
 
     def __init__(self, decoder_std: float = 0.1, **kwargs):
         super().__init__(**kwargs)

@@ -24,7 +24,6 @@ OBJECTIVES: dict[str, Objective] = {
     "lsgan": Objective(A.d_least_squares, A.g_least_squares),
     "wgan": Objective(A.critic_wasserstein, A.g_wasserstein),
 }
-OBJECTIVE_NAMES = (*OBJECTIVES, "fgan", "elbo")
 
 
 def make_objective(

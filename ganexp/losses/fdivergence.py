@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ganexp.losses import Objective
+from ganexp.names import F_G_OBJECTIVES
 
 LOG2 = math.log(2.0)
 
@@ -74,7 +75,7 @@ DIVERGENCES: dict[str, Divergence] = {
     ),
 }
 
-G_OBJECTIVES = ("bound", "ns")
+G_OBJECTIVES = F_G_OBJECTIVES
 
 
 def f_estimate(divergence: str, real: Tensor, fake: Tensor) -> Tensor:

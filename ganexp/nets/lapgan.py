@@ -21,8 +21,6 @@ from ganexp.nets.dcgan import DCGANDiscriminator, doublings, init_dcgan
 from ganexp.nets.mlp import MLPDiscriminator, MLPGenerator
 from ganexp.nets.norm import norm2d, with_spectral_norm
 
-COARSEST = ("conv", "mlp")  # the nets of level 0
-
 
 def downsample(x: Tensor) -> Tensor:
     """Half the resolution: the mean of each 2x2 block."""

@@ -1,0 +1,124 @@
+"""The parts of a family, each on its own: conditioning, sampling with rejection and
+calibration, the replica axis, the nets' contract, and the capabilities a family declares."""
+
+import pytest
+import torch
+from torch import nn
+
+from ganexp.build import build_family
+from ganexp.config import make_plan
+from ganexp.errors import ConfigError
+from ganexp.families.base import AdversarialFamily
+from ganexp.families.gan import GAN
+from ganexp.families.lapgan import LAPGAN
+from ganexp.families.vae import VAE
+from ganexp.train import compose
+
+TOY = [
+    "model=mlp",
+    "dataset=ring8",
+    "loss=ns",
+    "model.generator.hidden=[8]",
+    "model.discriminator.hidden=[8]",
+]
+
+
+def module_of(*overrides: str, shape=(2,), num_classes=None):
+    torch.manual_seed(0)
+    return build_family(make_plan(compose([*TOY, *overrides])), shape, num_classes)
+
+
+class Recorder(nn.Module):
+    """A critic that records what it is called with and scores by the sum of x."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def forward(self, x, y=None):
+        self.calls.append((x, y))
+        return x.flatten(1).sum(1)
+
+
+# -- conditioning ----------------------------------------------------------------------------
+def test_conditional_nets_are_wrapped_and_labels_cycle_through_the_classes():
+    m = module_of("model.conditional=true", "model.embed_dim=3", num_classes=8)
+    assert m.generator.embed.weight.shape == (8, 3) and m.discriminator.num_classes == 8
+    assert m.balanced_labels(10).tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 0, 1]
+    assert module_of().balanced_labels(10) is None  # unconditional
+
+
+def test_the_critic_binds_each_packs_labels():
+    m = module_of("model.conditional=true", "model.pack=2", num_classes=8)
+    m.discriminator = Recorder()
+    labels = torch.tensor([0, 1, 2, 3])
+    m.critic(labels)(torch.zeros(2, 4))
+    ((_, seen),) = m.discriminator.calls
+    assert seen.tolist() == [[0, 1], [2, 3]]  # packs of two samples carry their two labels
+
+
+# -- sampling ----------------------------------------------------------------------------------
+def test_without_rejection_a_sample_is_the_generator_on_the_prior():
+    m = module_of()
+    x = m.sample(5, torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        m.generator.eval()
+        expected = m.generator(torch.randn(5, m.z_dim, generator=torch.Generator().manual_seed(1)))
+    assert torch.equal(x, expected)
+
+
+def test_rejection_reads_d_itself_or_one_calibrated_copy_per_generator_step():
+    m = module_of("sampling.rejection=true")
+    assert m.rejection_critic(m.generator) is m.discriminator
+    m = module_of("loss=wgan_gp", "sampling.rejection=true", "sampling.calibrate_steps=2")
+    m.real_sampler = lambda n, gen: torch.randn(n, 2, generator=gen)
+    first = m.rejection_critic(m.generator)
+    assert first is not m.discriminator and m.rejection_critic(m.generator) is first
+    m.g_step += 1
+    assert m.rejection_critic(m.generator) is not first  # made again for the next step
+
+
+# -- the replica axis --------------------------------------------------------------------------
+def test_summed_drops_a_diverged_replica_and_split_records_it():
+    m = module_of("train.replicas=3")
+    loss = torch.tensor([1.0, 2.0, 4.0])
+    assert m.summed(loss).item() == 7.0
+    m.diverged[1] = {"g_step": 0, "key": "train/d_loss", "value": float("nan")}
+    assert m.summed(loss).item() == 5.0
+    m2 = module_of("train.replicas=3")
+    m2.drop_replica = lambda k: None  # no trainer here: the optimizer state is not ours to zero
+    means = m2.split_replicas({"train/d_loss": torch.tensor([1.0, float("inf"), 3.0])})
+    assert list(m2.diverged) == [1] and means["train/d_loss"].item() == 2.0
+    assert torch.equal(m2.per_replica(torch.neg, torch.ones(3, 2)), -torch.ones(3, 2))
+
+
+# -- the nets' contract ------------------------------------------------------------------------
+def test_a_generator_of_the_wrong_shape_is_named():
+    m = module_of()
+    m.generator = nn.Linear(m.z_dim, 3)
+    with pytest.raises(ConfigError, match=r"model.generator: G\(z\) .* has shape \(2, 3\)"):
+        m.check_nets((2,))
+
+
+# -- capabilities --------------------------------------------------------------------------------
+def test_families_declare_what_they_play():
+    assert GAN.supports_replicas and GAN.alternates
+    assert (
+        not LAPGAN.supports_replicas
+        and not LAPGAN.alternates
+        and LAPGAN.takes_callbacks == ("ema",)
+    )
+    assert not VAE.supports_replicas and VAE.priors == ("normal",)
+
+    class OwnSteps(GAN):
+        def training_step(self, batch, batch_idx):
+            pass
+
+    class OwnVectorisedSteps(GAN):
+        supports_replicas = True
+
+        def training_step(self, batch, batch_idx):
+            pass
+
+    assert not OwnSteps.supports_replicas and OwnVectorisedSteps.supports_replicas
+    assert AdversarialFamily.objectives is None

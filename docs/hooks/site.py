@@ -2,8 +2,9 @@
 
 - The site's home page is the README, its links into `docs/` made relative to the site.
 - `<!-- configuration reference -->` in a page becomes the reference of every config group,
-  option and key with its default and its comment, read from the configs that ship in
-  `ganexp/conf/`, so the reference cannot drift from them.
+  option and key: what each key allows and its help, from the schema (`ganexp/schema.py`), and
+  each option's defaults, from the configs that ship in `ganexp/conf/`, so the reference cannot
+  drift from either.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CONF = ROOT / "ganexp" / "conf"
 MARKER = "<!-- configuration reference -->"
-KEY = re.compile(r"^(?P<indent> *)(?P<key>[A-Za-z_][\w]*):(?: +(?P<value>[^#]*?))? *(?:# ?(?P<comment>.*))?$")
+KEY = re.compile(
+    r"^(?P<indent> *)(?P<key>[A-Za-z_][\w]*):(?: +(?P<value>[^#]*?))? *(?:# ?(?P<comment>.*))?$"
+)
 COMMENT = re.compile(r"^(?P<indent> *)# ?(?P<text>.*)$")
 SKIPPED = {"_target_", "defaults", "hydra"}
 
@@ -74,7 +77,9 @@ def entries(text: str) -> tuple[str, list[tuple[str, str, str]]]:
                 rows.append([path, "", " ".join([*above, key["comment"] or ""]).strip()])
         above, last_indent = [], indent
     kept = [
-        (k, v, c) for k, v, c in rows if not SKIPPED & set(k.split(".")) and k.split(".")[-1] != "name"
+        (k, v, c)
+        for k, v, c in rows
+        if not SKIPPED & set(k.split(".")) and k.split(".")[-1] != "name"
     ]
     return " ".join(head), kept
 
@@ -83,22 +88,80 @@ def cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def table(rows: list[tuple[str, str, str]], prefix: str = "") -> list[str]:
-    lines = ["| key | default | what it does |", "|---|---|---|"]
-    for key, value, comment in rows:
-        default = f"`{cell(value)}`" if value else ""
-        lines.append(f"| `{prefix}{key}` | {default} | {cell(comment)} |")
+def code(text: str) -> str:
+    return f"`{cell(text)}`" if text != "" else ""
+
+
+def declared(prefix: str) -> list[tuple[str, str, str]]:
+    """The schema's (key, what it allows, help) under `prefix` (e.g. `model.`)."""
+    from ganexp.schema import describe
+
+    return [row for row in describe() if row[0].startswith(prefix)]
+
+
+def schema_table(rows: list[tuple[str, str, str]], defaults: dict | None = None) -> list[str]:
+    head = (
+        "| key | default | allowed | what it does |"
+        if defaults is not None
+        else "| key | allowed | what it does |"
+    )
+    lines = [head, "|---|---|---|---|" if defaults is not None else "|---|---|---|"]
+    for key, allowed, help in rows:
+        default = [code(str(defaults.get(key, "")))] if defaults is not None else []
+        allowed = allowed.removeprefix("must be ").removeprefix("allowed values are ")
+        lines.append("| " + " | ".join([f"`{key}`", *default, cell(allowed), cell(help)]) + " |")
     return lines
 
 
+def option_table(rows: list[tuple[str, str, str]], prefix: str, helps: dict) -> list[str]:
+    """An option's keys and defaults; a key the schema declares takes its help from there."""
+    lines = ["| key | default | what it does |", "|---|---|---|"]
+    for key, value, comment in rows:
+        about = helps.get(prefix + key) or comment
+        lines.append(f"| `{prefix}{key}` | {code(value)} | {cell(about)} |")
+    return lines
+
+
+def flat(node: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in node.items():
+        if isinstance(value, dict):
+            out |= flat(value, f"{prefix}{key}.")
+        else:
+            out[f"{prefix}{key}"] = (
+                "null"
+                if value is None
+                else str(value).lower()
+                if isinstance(value, bool)
+                else str(value)
+            )
+    return out
+
+
 def reference(conf: Path) -> str:
-    """Markdown: the top-level keys of config.yaml, then every group and its options."""
-    out: list[str] = []
-    _, rows = entries((conf / "config.yaml").read_text())
-    out += ["### Keys of every run", "", *table(rows), ""]
+    """Markdown: the run's own keys (the schema's defaults), then every group: the keys its
+    schema declares, and each option's defaults."""
+    from ganexp.schema import RUN_KEYS, run_defaults
+
+    helps = {key: help for key, _, help in declared("")}
+    own = [row for row in declared("") if row[0].split(".")[0] in RUN_KEYS]
+    out = ["### Keys of every run", "", *schema_table(own, flat(run_defaults())), ""]
     for group in sorted(p for p in conf.iterdir() if p.is_dir()):
         options = sorted(group.glob("*.yaml"))
-        out += [f"### `{group.name}`", "", "Options: " + ", ".join(f"`{p.stem}`" for p in options), ""]
+        out += [
+            f"### `{group.name}`",
+            "",
+            "Options: " + ", ".join(f"`{p.stem}`" for p in options),
+            "",
+        ]
+        rows = declared(f"{group.name}.")
+        if rows:
+            out += [
+                "What the schema allows (every option of the group):",
+                "",
+                *schema_table(rows),
+                "",
+            ]
         for option in options:
             text = option.read_text()
             about, rows = entries(text)
@@ -108,5 +171,5 @@ def reference(conf: Path) -> str:
                 prefix = "callbacks."
             out += [f"#### `{group.name}={option.stem}`", "", about or "", ""]
             if rows:
-                out += [*table(rows, prefix), ""]
+                out += [*option_table(rows, prefix, helps), ""]
     return "\n".join(out)

@@ -109,3 +109,22 @@ def test_the_legend_of_a_points_picture_lies_outside_the_panel():
         legend = ax.get_legend().get_window_extent(renderer)
         panel = ax.get_window_extent(renderer)
         assert not legend.overlaps(panel), (dim, legend, panel)  # it covers no data
+
+
+def test_time_left_reads_whichever_budget_ends_the_run_first():
+    from types import SimpleNamespace
+
+    from pytorch_lightning.callbacks import Timer
+
+    from ganexp.callbacks.progress import GeneratorStepProgress, reachable
+
+    bar = GeneratorStepProgress()
+    bar._start, bar._start_step = 0.0, 0
+    module = SimpleNamespace(budget=1_000_000, g_step=1000, last_metrics={})
+    module.trainer = SimpleNamespace(callbacks=[])  # the steps alone: 999,000 steps at 10 step/s
+    assert "1 day, 3:45:00 left" in bar.line(module, now=100.0)
+    module.trainer.callbacks = [Timer(duration="00:00:03:00")]  # max_time: three minutes
+    assert ", 0:03:00 left" in bar.line(module, now=100.0)
+    assert reachable(module, rate=10.0) == 1000 + 1800  # the bar counts to where the clock ends it
+    module.budget = 1200  # the steps end first again
+    assert ", 0:00:20 left" in bar.line(module, now=100.0) and reachable(module, 10.0) == 1200

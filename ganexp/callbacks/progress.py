@@ -62,10 +62,12 @@ class GeneratorStepProgress(ProgressBar):
         )
 
     def line(self, pl_module: pl.LightningModule, now: float) -> str:
-        """`g_steps 840/2000 (42%), 26.9 step/s, 0:00:43 left, w_estimate=0.213`"""
+        """`g_steps 840/2000 (42%), 26.9 step/s, 0:00:43 left, w_estimate=0.213`: the time left
+        is that of whichever budget ends the run first, the steps or `trainer.max_time`."""
         done, total = pl_module.g_step, pl_module.budget
         rate = (done - self._start_step) / max(now - self._start, 1e-9)
-        left = datetime.timedelta(seconds=round((total - done) / rate)) if rate > 0 else "?"
+        seconds = time_left(pl_module, rate)
+        left = datetime.timedelta(seconds=round(seconds)) if seconds is not None else "?"
         text = f"g_steps {done}/{total} ({100 * done / total:.0f}%), {rate:.3g} step/s, {left} left"
         metrics = pl_module.last_metrics
         key = next((k for k in PROGRESS_METRICS if k in metrics), None)
@@ -84,6 +86,7 @@ class GeneratorStepProgress(ProgressBar):
             return
         if now - self._shown >= self.refresh_s:
             self._shown = now
+            self._bar.total = reachable(pl_module, self._bar.format_dict["rate"])
             metrics = pl_module.last_metrics
             key = next((k for k in PROGRESS_METRICS if k in metrics), None)
             if key is not None:
@@ -102,3 +105,29 @@ class GeneratorStepProgress(ProgressBar):
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+def clock_left(pl_module: pl.LightningModule) -> float | None:
+    """Seconds until `trainer.max_time` ends the run (Lightning's Timer), or None without one."""
+    from pytorch_lightning.callbacks import Timer
+
+    trainer = pl_module.trainer
+    timer = next((cb for cb in trainer.callbacks if isinstance(cb, Timer)), None)
+    return None if timer is None else max(0.0, timer.time_remaining("train") or 0.0)
+
+
+def time_left(pl_module: pl.LightningModule, rate: float) -> float | None:
+    """Seconds until the run ends at `rate` generator steps a second: at its last generator step
+    or at `trainer.max_time`, whichever comes first (None while neither can be told)."""
+    steps = (pl_module.budget - pl_module.g_step) / rate if rate > 0 else None
+    known = [t for t in (steps, clock_left(pl_module)) if t is not None]
+    return min(known) if known else None
+
+
+def reachable(pl_module: pl.LightningModule, rate: float | None) -> int:
+    """The generator step the run will end at: the budget, or fewer where `trainer.max_time`
+    ends it first at `rate` steps a second (what the bar counts towards)."""
+    clock = clock_left(pl_module)
+    if clock is None or not rate:
+        return pl_module.budget
+    return min(pl_module.budget, pl_module.g_step + max(1, round(clock * rate)))

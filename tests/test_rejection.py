@@ -142,3 +142,11 @@ def test_a_wgan_gp_run_samples_through_its_calibrated_critic(fit, tmp_path):
     torch.testing.assert_close(again.sample(200, g()), a)
     module.rejection = False
     assert not torch.equal(module.sample(200, g()), a)
+
+
+def test_a_calibrated_critic_reads_the_data_in_the_modules_precision(fit, tmp_path):
+    """Under trainer.precision=64-true the calibration's real samples are float64 like its critic
+    (the data come as float32)."""
+    s = fit(["model=mlp", "dataset=ring8", "loss=wgan_gp", "train.g_steps=2", "eval.num_samples=64",
+             "sampling.rejection=true", "sampling.calibrate_steps=3", "trainer.precision=64-true"])
+    assert s["g_steps"] == 2 and 0 <= s["val/hq_fraction"] <= 1

@@ -74,7 +74,8 @@ class RejectionSampling:
             data_gen = torch.Generator().manual_seed(key)
             noise_gen = torch.Generator(device=self.device).manual_seed(key)
             m = self.pack
-            real = lambda k: pack(self.real_sampler(k * m, data_gen).to(self.device), m)  # noqa: E731
+            kind = {"device": self.device, "dtype": self.dtype}  # float64 under precision=64-true
+            real = lambda k: pack(self.real_sampler(k * m, data_gen).to(**kind), m)  # noqa: E731
             fake = lambda k: pack(self.generate(self.noise(k * m, noise_gen), None, net), m)  # noqa: E731
             self._calibrated = (
                 made_for,

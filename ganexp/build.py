@@ -188,7 +188,7 @@ def build_trainer(plan: Plan, run_dir: Path, callbacks: list, logger) -> pl.Trai
 def build_run(plan: Plan, run_dir: Path, extra_callbacks: list, resumed: bool = False):
     """Everything a run fits, from its plan: (trainer, datamodule, module, logger). In the order
     that stops soonest on what cannot work: the trainer (a device that is not there), the data
-    (missing files; their shape and labels, rules.check_data), the module (the nets' contract).
+    (missing files; its shape and labels: `check_contract`), the module (the nets' contract).
     `extra_callbacks` follow the configured ones; a `resumed` run keeps its own generator."""
     from ganexp.loggers import build_logger
 

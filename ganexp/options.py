@@ -92,13 +92,18 @@ def option_node(group: str, name: str, dirs: Iterable[Path] = (CONF_DIR,)) -> di
     return OmegaConf.to_container(OmegaConf.load(option_file(group, name, dirs)))
 
 
-def declared(target: str, name: str, default=False):
-    """What the class (or function) a `_target_` names declares: its attribute `name` (such as
-    `supports_replicas` or `has_labels`), read by importing it, never by building it."""
+def located(target: str):
+    """The class (or function) a `_target_` names, imported, never called."""
     import importlib
 
     module, _, attribute = target.rpartition(".")
-    return getattr(getattr(importlib.import_module(module), attribute), name, default)
+    return getattr(importlib.import_module(module), attribute)
+
+
+def declared(target: str, name: str, default=False):
+    """What the class a `_target_` names declares: its attribute `name` (such as
+    `supports_replicas` or `has_labels`), read by importing it, never by building it."""
+    return getattr(located(target), name, default)
 
 
 OPTIONAL_GROUPS = ("experiment",)  # `optional` in config.yaml's defaults list

@@ -14,7 +14,6 @@ through the same parse. The configuration reference (docs) is generated from thi
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import typing
 from pathlib import Path
@@ -42,7 +41,7 @@ from ganexp.names import (
     NORMS,
     OBJECTIVE_NAMES,
 )
-from ganexp.options import declared
+from ganexp.options import declared, located
 
 DAYS = r"^\d+:\d\d:\d\d:\d\d$"  # Lightning's DD:HH:MM:SS
 VAL, TRAIN_OR_VAL = r"^val/", r"^(train|val)/"
@@ -155,8 +154,7 @@ class Target(Open):
         if not (info.context or {}).get("imports"):
             return self
         try:
-            module, _, name = self.target.rpartition(".")
-            takes = inspect.signature(getattr(importlib.import_module(module), name)).parameters
+            takes = inspect.signature(located(self.target)).parameters
         except (ImportError, AttributeError, ValueError, TypeError):
             return self
         if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in takes.values()):
@@ -454,11 +452,11 @@ def explain(error: dict, config: dict) -> str:
             break
         found = _field_of(model, part)
         extra = error["type"] == "extra_forbidden"
-        if found is None and not extra and not _is_mapping(model, keys, info):
+        if found is None and not extra and not _is_mapping(model, info):
             break  # a branch of a union: the key so far is the one at fault
         keys.append(part)
         value = value.get(part) if isinstance(value, dict) else None
-        info = found if found is not None else _values_of(model, info)
+        info = found if found is not None else ENTRY
         model = _model_of(info.annotation if info is not None else None)
     key, allowed = ".".join(keys), _says(info)
     if error["type"] == "missing":
@@ -487,16 +485,14 @@ def _field_of(model: Any, key: str) -> FieldInfo | None:
     return next((f for n, f in _fields(model).items() if key in (n, f.alias)), None)
 
 
-def _is_mapping(model: Any, keys: list, info: FieldInfo | None) -> bool:
+def _is_mapping(model: Any, info: FieldInfo | None) -> bool:
     """Whether the next key names an entry of a dict (a user's callback), not a field."""
     if model is Callbacks:
         return True
     return info is not None and typing.get_origin(info.annotation) is dict
 
 
-def _values_of(model: Any, info: FieldInfo | None) -> FieldInfo:
-    """The field info that an entry of a dict-valued node has: a Target."""
-    return FieldInfo(annotation=Target)
+ENTRY = FieldInfo(annotation=Target)  # what an entry of a dict-valued node (callbacks) is
 
 
 def _model_at(keys: list[str]) -> Any:

@@ -165,6 +165,8 @@ def run(
         summary |= getattr(cb, "results", {})
         if getattr(cb, "history", None):
             summary["history"] = cb.history  # one row per evaluation: the curves of the run
+        if getattr(cb, "evaluator", None) is not None:
+            summary["eval_reference"] = cb.evaluator.reference  # what the samples were scored on
     if module.replicas > 1 and not diverged:
         from ganexp.callbacks.evaluation import Evaluation
         from ganexp.replicas import summarise

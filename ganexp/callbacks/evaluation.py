@@ -90,7 +90,10 @@ class Evaluation(pl.Callback):
             from ganexp.metrics.evaluator import Evaluator
 
             seeds = [pl_module.seed + k for k in range(pl_module.replicas)]
-            self.evaluators = [Evaluator(trainer.datamodule, seed=s, **self.kwargs) for s in seeds]
+            self.evaluators = [
+                Evaluator(trainer.datamodule, seed=s, quiet=k > 0, **self.kwargs)
+                for k, s in enumerate(seeds)
+            ]
             self.evaluator = self.evaluators[0]
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:

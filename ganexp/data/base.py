@@ -3,6 +3,10 @@
 One training batch holds everything one generator step consumes: `draws_per_step` (= n_critic)
 real minibatches of `batch_size`, stacked as one tensor of `draws_per_step * batch_size` samples;
 with `labelled=True` (a conditional GAN) the pair (samples, class labels).
+
+A finite image set also keeps a held-out split the GAN never trains on (`heldout`): the reference
+that the evaluation scores generated images against. `subset=N` trains on N of the training
+images, stratified by class and fixed by `subset_seed` whatever the run's seed.
 """
 
 from __future__ import annotations
@@ -15,6 +19,34 @@ import torch
 from torch import Tensor
 
 from ganexp.data.stream import StepStream
+
+
+def stratified(labels: Tensor, n: int, seed: int) -> Tensor:
+    """The sorted indices of `n` items of `labels`, each class in proportion to its count (largest
+    remainders break ties, the more common class first), drawn by a permutation keyed by `seed`."""
+    gen = torch.Generator().manual_seed(seed)
+    classes, counts = labels.unique(return_counts=True)
+    quota = counts.double() * n / len(labels)
+    take = quota.floor().long()
+    extra = (quota - take).argsort(descending=True, stable=True)[: n - int(take.sum())]
+    take[extra] += 1
+    picked = []
+    for c, k in zip(classes.tolist(), take.tolist()):
+        members = (labels == c).nonzero().squeeze(1)
+        picked.append(members[torch.randperm(len(members), generator=gen)[:k]])
+    return torch.cat(picked).sort().values
+
+
+def first(size: int, n: int | None) -> Tensor:
+    """`n` of range(size) (all with None) in a fixed shuffled order: the same images every time."""
+    return torch.randperm(size, generator=torch.Generator().manual_seed(0))[:n]
+
+
+def complement(indices: Tensor, size: int) -> Tensor:
+    """The indices in range(size) that are not in `indices`, sorted."""
+    keep = torch.ones(size, dtype=torch.bool)
+    keep[indices] = False
+    return keep.nonzero().squeeze(1)
 
 
 class GANDataModule(pl.LightningDataModule):
@@ -85,6 +117,16 @@ class GANDataModule(pl.LightningDataModule):
                     f"{what}: sample_labelled(2) labels must be int64 of shape (2,) in [0, {k})"
                 )
 
+    def heldout(self, n: int | None = None) -> tuple[Tensor, Tensor | None] | None:
+        """Up to `n` held-out images (all with None), in a fixed order, and their labels (None: no
+        held-out split; the evaluation then compares with `sample`, which is fair for a
+        distribution known in closed form)."""
+        return None
+
+    def reference_note(self) -> str:
+        """What the evaluation compares generated samples with, in words (summary.json)."""
+        return "samples of the data distribution"
+
     def exact_metrics(self, x: Tensor) -> dict[str, float]:
         """Metrics of generated samples `x` against the known data distribution (none by default)."""
         return {}
@@ -95,11 +137,61 @@ class GANDataModule(pl.LightningDataModule):
 
 
 class TensorDataModule(GANDataModule):
-    """A data set small enough to live in memory as one tensor (no DataLoader workers per step)."""
+    """A data set small enough to live in memory as one tensor (no DataLoader workers per step).
+
+    A subclass's `setup` calls `keep(images, labels, heldout, heldout_labels)`: the held-out split
+    is set aside for the evaluation, and with `subset=N` only N training images are kept."""
 
     data: Tensor
     labels: Tensor | None = None
     has_labels = True
+    pool: int = 0  # the training images before `subset`
+
+    def __init__(self, subset: int | None = None, subset_seed: int = 0, **kw):
+        super().__init__(**kw)
+        self.subset, self.subset_seed = subset, subset_seed
+        self.heldout_data: Tensor | None = None
+        self.heldout_labels: Tensor | None = None
+        self.pool_data: Tensor | None = None
+        self.pool_labels: Tensor | None = None
+
+    def keep(
+        self,
+        data: Tensor,
+        labels: Tensor | None = None,
+        heldout: Tensor | None = None,
+        heldout_labels: Tensor | None = None,
+    ) -> None:
+        """Train on `data` (or `subset` of it, stratified by `labels`); set `heldout` aside."""
+        from ganexp.errors import ConfigError
+
+        self.pool_data, self.pool_labels, self.pool = data, labels, len(data)
+        self.heldout_data, self.heldout_labels = heldout, heldout_labels
+        if self.subset is not None:
+            if self.subset > len(data):
+                raise ConfigError(
+                    f"dataset.subset={self.subset}: the training split holds {len(data)} images"
+                )
+            group = labels if labels is not None else torch.zeros(len(data), dtype=torch.int64)
+            idx = stratified(group, self.subset, self.subset_seed)
+            data, labels = data[idx], None if labels is None else labels[idx]
+        self.data, self.labels = data.contiguous(), labels
+
+    def heldout(self, n: int | None = None) -> tuple[Tensor, Tensor | None] | None:
+        if self.heldout_data is None:
+            return None
+        idx = first(len(self.heldout_data), n)
+        labels = self.heldout_labels
+        return self.heldout_data[idx], None if labels is None else labels[idx]
+
+    def reference_note(self) -> str:
+        if self.heldout_data is None:
+            return "the training images (this data set has no held-out split)"
+        kept = f"{len(self.data)} of {self.pool}" if self.subset is not None else str(self.pool)
+        return (
+            f"the held-out split: {len(self.heldout_data)} images never trained on "
+            f"(training on {kept} images)"
+        )
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         return self.data[torch.randint(len(self.data), (n,), generator=generator)]

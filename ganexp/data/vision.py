@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganexp.data.base import GANDataModule, TensorDataModule
+from ganexp.data.base import GANDataModule, TensorDataModule, complement, first, stratified
 from ganexp.errors import ConfigError
 
 
@@ -37,7 +37,8 @@ def _to_images(x: Tensor, size: int) -> Tensor:
 
 
 class TorchvisionTensors(TensorDataModule):
-    """MNIST, Fashion-MNIST, CIFAR-10: the training split, held in memory as one tensor."""
+    """MNIST, Fashion-MNIST, CIFAR-10: the training split, held in memory as one tensor; the
+    official test split is the held-out reference of the evaluation."""
 
     image = True
     _classes = {
@@ -59,14 +60,24 @@ class TorchvisionTensors(TensorDataModule):
         import torchvision.datasets as tvd
 
         cls = getattr(tvd, self._classes[self.name][0])
-        ds = _open(self.name, self.root, self.download, lambda **a: cls(train=True, **a))
-        self.data = _to_images(torch.as_tensor(ds.data), self.image_size)
-        self.labels = torch.as_tensor(ds.targets)
+        train, test = (
+            _open(self.name, self.root, self.download, lambda s=split, **a: cls(train=s, **a))
+            for split in (True, False)
+        )
+        images = lambda ds: _to_images(torch.as_tensor(ds.data), self.image_size)  # noqa: E731
+        labels = lambda ds: torch.as_tensor(ds.targets)  # noqa: E731
+        self.keep(images(train), labels(train), images(test), labels(test))
+
+    def reference_note(self) -> str:
+        return super().reference_note() + f"; the official test split of {self.name}"
 
 
 class ImageFiles(GANDataModule):
     """A folder of images in torchvision's ImageFolder layout (root/<class>/<image>), read from disk
-    by DataLoader workers; the class folders are the labels of a conditional model."""
+    by DataLoader workers; the class folders are the labels of a conditional model.
+
+    A fraction `holdout` of the images, stratified by class and fixed by `split_seed`, is held out
+    for the evaluation; `subset=N` trains on N of the rest (stratified, fixed by `subset_seed`)."""
 
     image = True
     has_labels = True
@@ -79,10 +90,16 @@ class ImageFiles(GANDataModule):
         channels: int = 3,
         download: bool = False,
         num_workers: int = 2,
+        holdout: float = 0.1,
+        split_seed: int = 0,
+        subset: int | None = None,
+        subset_seed: int = 0,
         **kw,
     ):
         super().__init__(**kw)
         self.name, self.root, self.download = name, root, download
+        self.holdout, self.split_seed = holdout, split_seed
+        self.subset, self.subset_seed = subset, subset_seed
         self.image_size, self.num_workers = image_size, num_workers
         self.shape = (channels, image_size, image_size)
 
@@ -111,8 +128,39 @@ class ImageFiles(GANDataModule):
         return _open(self.name, self.root, self.download, build)
 
     def setup(self, stage: str | None = None) -> None:
-        if not hasattr(self, "dataset"):
-            self.dataset = self.open_dataset(self.transform())
+        if hasattr(self, "dataset"):
+            return
+        self.dataset = self.open_dataset(self.transform())
+        targets = getattr(self.dataset, "targets", None) if self.has_labels else None
+        labels = torch.as_tensor(targets if targets is not None else [0] * len(self.dataset))
+        self.heldout_indices = stratified(
+            labels, round(self.holdout * len(labels)), self.split_seed
+        )
+        self.train_indices = complement(self.heldout_indices, len(labels))
+        if self.subset is not None:
+            if self.subset > len(self.train_indices):
+                raise ConfigError(
+                    f"dataset.subset={self.subset}: the training split holds "
+                    f"{len(self.train_indices)} images"
+                )
+            keep = stratified(labels[self.train_indices], self.subset, self.subset_seed)
+            self.train_indices = self.train_indices[keep]
+
+    def heldout(self, n: int | None = None) -> tuple[Tensor, Tensor | None] | None:
+        if not len(self.heldout_indices):
+            return None
+        picked = self.heldout_indices[first(len(self.heldout_indices), n)].tolist()
+        images, labels = self._collate([self.dataset[i] for i in picked], labelled=True)
+        return images, labels if self.has_labels else None
+
+    def reference_note(self) -> str:
+        if not len(self.heldout_indices):
+            return "the training images (dataset.holdout=0)"
+        return (
+            f"the held-out split: {len(self.heldout_indices)} images never trained on "
+            f"({self.holdout:.0%} stratified by class, split seed {self.split_seed}; training on "
+            f"{len(self.train_indices)} images)"
+        )
 
     @property
     def num_classes(self) -> int | None:
@@ -124,8 +172,8 @@ class ImageFiles(GANDataModule):
     def sample_labelled(
         self, n: int, generator: torch.Generator | None = None
     ) -> tuple[Tensor, Tensor]:
-        idx = torch.randint(len(self.dataset), (n,), generator=generator).tolist()
-        return self._collate([self.dataset[i] for i in idx], labelled=True)
+        idx = self.train_indices[torch.randint(len(self.train_indices), (n,), generator=generator)]
+        return self._collate([self.dataset[i] for i in idx.tolist()], labelled=True)
 
     def _collate(self, items: list, labelled: bool | None = None):
         images = torch.stack([x for x, _ in items])
@@ -136,8 +184,10 @@ class ImageFiles(GANDataModule):
     def train_dataloader(self) -> Iterable[Tensor]:
         from torch.utils.data import DataLoader
 
-        size = len(self.dataset)
-        indices = self.step_stream(lambda g: torch.randint(size, (self.step_size,), generator=g))
+        train, size = self.train_indices, len(self.train_indices)
+        indices = self.step_stream(
+            lambda g: train[torch.randint(size, (self.step_size,), generator=g)]
+        )
         return DataLoader(
             self.dataset,
             batch_sampler=Flattened(indices),  # K replicas: their K batches' indices in turn
@@ -177,11 +227,12 @@ class CelebAFiles(ImageFiles):
         return _open(self.name, self.root, self.download, build)
 
     def _collate(self, items: list, labelled: bool | None = None):
-        return torch.stack([x for x, _ in items])
+        images = torch.stack([x for x, _ in items])
+        return (images, None) if labelled else images
 
     def sample_labelled(self, n: int, generator: torch.Generator | None = None):
         raise NotImplementedError("CelebA has no class labels")
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        idx = torch.randint(len(self.dataset), (n,), generator=generator).tolist()
-        return self._collate([self.dataset[i] for i in idx])
+        idx = self.train_indices[torch.randint(len(self.train_indices), (n,), generator=generator)]
+        return self._collate([self.dataset[i] for i in idx.tolist()])

@@ -3,11 +3,20 @@ data: exact metrics where the distribution is known, feature-space metrics for i
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import torch
 
 from ganexp.data.stream import EVAL_STREAM, step_key
+
+
+def fingerprint(data: torch.Tensor, labels: torch.Tensor | None) -> str:
+    """A short digest of a labelled image set (which images a cached classifier learned)."""
+    digest = hashlib.sha1(data.detach().cpu().float().contiguous().numpy().tobytes())
+    if labels is not None:
+        digest.update(labels.cpu().numpy().tobytes())
+    return digest.hexdigest()[:10]
 
 
 class Evaluator:
@@ -22,23 +31,42 @@ class Evaluator:
         inception: bool = True,
         inception_weights: str | None = None,
         nearest_k: int = 5,
+        quiet: bool = False,
     ):
+        """`quiet`: one of several evaluators of a run (replicas), which leaves notices to the first."""
         self.dm, self.num_samples, self.seed = datamodule, num_samples, seed
         self.images = None
+        self.reference = datamodule.reference_note()  # what generated samples are compared with
+        self.heldout = datamodule.heldout(num_samples)
         if len(datamodule.shape) == 3:
             from ganexp.metrics.images import ImageMetrics
 
             c, h, w = datamodule.shape
             name = f"{type(datamodule).__name__}_{getattr(datamodule, 'name', '')}_{c}x{h}x{w}"
-            real = datamodule.sample(num_samples, torch.Generator().manual_seed(seed))
+            if self.heldout is not None:
+                real = self.heldout[0]
+            else:
+                real = datamodule.sample(num_samples, torch.Generator().manual_seed(seed))
+            # the classifier learns the whole training split (never the held-out images); its
+            # cache is named by those images, so a different split trains a new one
+            data = getattr(datamodule, "pool_data", None)
+            labels = getattr(datamodule, "pool_labels", None)
+            if data is None:
+                data, labels = (
+                    getattr(datamodule, "data", None),
+                    getattr(datamodule, "labels", None),
+                )
+            if data is not None:
+                name += "_" + fingerprint(data, labels)
             self.images = ImageMetrics(
                 real,
-                getattr(datamodule, "data", None),
-                getattr(datamodule, "labels", None),
+                data,
+                labels,
                 Path(cache_dir).expanduser() / f"classifier_{name.lower()}.pt",
                 inception,
                 inception_weights,
                 nearest_k,
+                quiet,
             )
 
     @torch.no_grad()
@@ -61,4 +89,28 @@ class Evaluator:
             metrics["val/label_accuracy"] = self.dm.label_accuracy(fake, labels)
         if self.images is not None:
             metrics |= self.images(fake, labels)
-        return metrics
+        return metrics | self.real_accuracy(module)
+
+    @torch.no_grad()
+    def real_accuracy(self, module) -> dict[str, float]:
+        """D's accuracy on training images and on held-out ones (the fraction it calls real): the
+        gap between the two is how far D has learned the training set by heart. Empty without a
+        held-out split or for a family with no single D(x)."""
+        if self.heldout is None or not hasattr(module, "real_accuracy"):
+            return {}
+        held, held_labels = self.heldout
+        n = min(len(held), 500)
+        gen = torch.Generator().manual_seed(step_key(self.seed, EVAL_STREAM, 1, 0))
+        if held_labels is not None and getattr(self.dm, "labelled", False):
+            train, train_labels = self.dm.sample_labelled(n, gen)
+        else:
+            train, train_labels = self.dm.sample(n, gen), None
+        train_acc = module.real_accuracy(train, train_labels)
+        held_acc = module.real_accuracy(held[:n], None if held_labels is None else held_labels[:n])
+        if train_acc is None:
+            return {}
+        return {
+            "val/d_accuracy_train": train_acc,
+            "val/d_accuracy_heldout": held_acc,
+            "val/d_overfit": train_acc - held_acc,
+        }

@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from ganexp.console import notice
 from ganexp.metrics.classifier import Features, load_or_train
 from ganexp.metrics.divergences import kl
 
@@ -22,8 +23,23 @@ def _to_uint8_rgb(x: Tensor) -> Tensor:
     return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
 
 
-def inception_metrics(weights: str | None, subset: int):
-    """torchmetrics' FID, KID and IS, or None with one warning when the weights cannot be had."""
+def inception_metrics(
+    weights: str | None, subset: int, marker: Path | None = None, quiet: bool = False
+):
+    """torchmetrics' FID, KID and IS, or None when the weights cannot be had, said once on the
+    console as ganexp's own notice (`quiet`: by another evaluator of the same run). Without
+    `weights` (torchmetrics' download), a failure leaves `marker`, and later runs on this machine
+    skip the download, saying so in one line, until the marker is removed or
+    `eval.inception_weights` names a file."""
+    say = (lambda text: None) if quiet else notice
+    if weights is None and marker is not None and marker.is_file():
+        say(
+            f"val/fid, val/kid and val/is skipped: the Inception-v3 download failed on this "
+            f"machine before ({marker.read_text().strip()[:120]}) and is not retried; set "
+            f"eval.inception_weights=/path/to/weights-inception-2015-12-05-6726825d.pth, or "
+            f"remove {marker} to try the download again"
+        )
+        return None
     try:
         from torchmetrics.image.fid import FrechetInceptionDistance, NoTrainInceptionV3
         from torchmetrics.image.inception import InceptionScore
@@ -44,12 +60,20 @@ def inception_metrics(weights: str | None, subset: int):
             InceptionScore(feature=net("logits_unbiased")),
         )
     except Exception as err:
-        warnings.warn(
+        why = f"{type(err).__name__}: {str(err)[:120]}"
+        if weights is None and marker is not None:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text(why + "\n")
+        say(
             f"val/fid, val/kid and val/is skipped: the Inception-v3 weights could not be loaded "
-            f"({type(err).__name__}: {str(err)[:120]}); download "
-            "weights-inception-2015-12-05-6726825d.pth from the torch-fidelity releases and set "
-            "eval.inception_weights=/path/to/it (or eval.inception=false to stop trying)",
-            stacklevel=2,
+            f"({why}); download weights-inception-2015-12-05-6726825d.pth from the "
+            "torch-fidelity releases and set eval.inception_weights=/path/to/it (or "
+            "eval.inception=false to stop trying)"
+            + (
+                f"; the download is not retried on this machine until {marker} is removed"
+                if weights is None and marker is not None
+                else ""
+            )
         )
         return None
 
@@ -66,8 +90,11 @@ class ImageMetrics:
         inception: bool = True,
         inception_weights: str | None = None,
         nearest_k: int = 5,
+        quiet: bool = False,
     ):
-        """`real`: the reference sample; `data`, `labels`: the labelled set the classifier learns."""
+        """`real`: the reference sample; `data`, `labels`: the labelled set the classifier learns;
+        `cache`: the classifier's file (a failed Inception download is remembered beside it);
+        `quiet`: another evaluator of the run has said what it could not load."""
         from torchmetrics.image.fid import FrechetInceptionDistance
         from torchmetrics.image.kid import KernelInceptionDistance
 
@@ -87,7 +114,10 @@ class ImageMetrics:
                 feature=feats, reset_real_features=False, subset_size=subset
             )
             self.data_classes = torch.bincount(labels).double() / len(labels)
-        self.inception = inception_metrics(inception_weights, subset) if inception else None
+        marker = cache.parent / "inception_unavailable.txt"
+        self.inception = (
+            inception_metrics(inception_weights, subset, marker, quiet) if inception else None
+        )
         self.real = real
         self._real_done = False
 

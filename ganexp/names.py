@@ -15,3 +15,6 @@ OBJECTIVE_NAMES = (*GAME_OBJECTIVES, "fgan", "elbo")
 DIVERGENCES = ("kl", "reverse_kl", "pearson", "neyman", "hellinger", "js", "gan")
 F_G_OBJECTIVES = ("bound", "ns")
 COARSEST = ("conv", "mlp")
+
+# the ops of the differentiable augmentation (augment.py), in the order a policy usually lists them
+AUGMENT_OPS = ("color", "translation", "cutout", "flip")

@@ -95,6 +95,8 @@ def replica_state(state: dict[str, Tensor], k: int) -> dict[str, Tensor]:
         if is_stacked(key):
             head, _, tail = key.rpartition(f"{STACKED}.")
             out[head + _decode(tail)] = value[k]
+        elif key.startswith("augment.") and value.dim() > 0:  # ADA's p and sums, one per replica
+            out[key] = value[k]
         else:
             out[key] = value
     return out

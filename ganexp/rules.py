@@ -155,6 +155,27 @@ def data_for_the_model(plan, dirs) -> None:
         )
 
 
+def small_data_options_need_images(plan, dirs) -> None:
+    """`augment` transforms images, for a family that declares `augments`; `dataset.subset`
+    keeps images of a finite set."""
+    run = plan.run
+    if run.augment.target and not run.dataset.image:
+        raise ConfigError(
+            f"augment={run.augment.name} transforms images and dataset={run.dataset.name} is "
+            "point data; allowed values are [none]"
+        )
+    if run.augment.target and not plan.family.capability("augments", False):
+        raise ConfigError(
+            f"augment={run.augment.name} with {pair(plan)}: this family has no discriminator "
+            "whose inputs it could augment; allowed values are [none]"
+        )
+    if run.dataset.subset is not None and not run.dataset.image:
+        raise ConfigError(
+            f"dataset.subset={run.dataset.subset}: dataset={run.dataset.name} is sampled from "
+            "its distribution, not drawn from a finite set; allowed values are [null]"
+        )
+
+
 RULES = (
     replicas_are_vectorised,
     penalties_see_single_samples,
@@ -164,6 +185,7 @@ RULES = (
     conditioning_has_an_embedding,
     rejection_reads_a_cross_entropy_critic,
     data_for_the_model,
+    small_data_options_need_images,
 )
 
 

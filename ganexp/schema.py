@@ -33,6 +33,7 @@ from pydantic_core import PydanticCustomError
 
 from ganexp.errors import ConfigError, show
 from ganexp.names import (
+    AUGMENT_OPS,
     COARSEST,
     DIVERGENCES,
     F_G_OBJECTIVES,
@@ -151,7 +152,7 @@ class Target(Open):
     def _takes_its_keys(self, info: ValidationInfo) -> Target:
         """Every key is one its class takes, unless it takes **kwargs (a preset's Adam `betas`
         left under optimizer=sgd). A function, or a class not found, is left to `instantiate`."""
-        if not (info.context or {}).get("imports"):
+        if not (info.context or {}).get("imports") or not self.target:
             return self
         try:
             takes = inspect.signature(located(self.target)).parameters
@@ -254,6 +255,18 @@ class Dataset(Open):
     name: str = text(..., "the option's name")
     image: bool = flag(..., "images (true) or points (false)")
     image_size: int | None = integer(None, "images are resized to image_size x image_size")
+    subset: int | None = integer(
+        None,
+        "train on N images of the training split, stratified by class, the same N whatever "
+        "train.seed (image sets; null: all of them)",
+    )
+    subset_seed: int = integer(0, "which N images dataset.subset keeps", minimum=0)
+    holdout: float | None = fraction(
+        None,
+        "the fraction of the images held out, never trained on: the evaluation's reference "
+        "(digits, image folders; torchvision sets hold out their official test split)",
+    )
+    split_seed: int = integer(0, "which images dataset.holdout holds out", minimum=0)
     datamodule: Target = _field(..., "the GANDataModule")
 
 
@@ -319,6 +332,42 @@ class Callbacks(Open):
     ema: EMA | None = _field(None, "the generator's exponential moving average samples")
     instance_noise: InstanceNoise | None = _field(None, "annealed noise on D's inputs")
     r1: R1 | None = _field(None, "R1 penalty on D's input gradient at the data")
+    lecam: LeCam | None = _field(
+        None, "LeCam: D's outputs kept near the moving averages of the other side's"
+    )
+
+
+class Augment(Target):
+    """`augment`: none, or a differentiable augmentation of every image D judges in training."""
+
+    target: str | None = Field(None, alias="_target_", description="the augmentation (none: null)")
+    name: str = text("none", "the option's name")
+    policy: list[Literal[AUGMENT_OPS]] | None = choice(
+        None, "the ops, applied in this order (flip is not in the defaults: it changes digits)"
+    )
+    brightness: float | None = number(None, "color: a shift of U(-b, b)", at_least=0)
+    saturation: float | None = number(None, "color: a factor of U(1 - s, 1 + s)", at_least=0)
+    contrast: float | None = number(None, "color: a factor of U(1 - c, 1 + c)", at_least=0)
+    translation: float | None = number(
+        None, "a whole-pixel shift of up to this fraction of the side", at_least=0
+    )
+    cutout: float | None = number(
+        None, "a square of this fraction of the side set to 0", at_least=0
+    )
+    target_rt: float | None = number(
+        None, "ada: the r_t = E[sign D(real)] its p steers to", above=-1
+    )
+    speed: int | None = integer(None, "ada: images over which p can move from 0 to 1")
+    interval: int | None = integer(None, "ada: critic steps between adjustments of p")
+
+    def spec(self) -> dict:
+        return {k: v for k, v in super().spec().items() if k != "name"}
+
+
+class LeCam(Target):
+    weight: float = number(0.3, "lambda, the weight of the regulariser", at_least=0)
+    decay: float = fraction(0.99, "the decay of the moving averages of D's outputs per critic step")
+    start: int = integer(0, "the generator step from which the regulariser applies", minimum=0)
 
 
 class EarlyStopping(Node):
@@ -403,6 +452,7 @@ class Run(Open):
     trainer: Trainer
     logger: Logger = Logger()
     callbacks: Callbacks = Callbacks()
+    augment: Augment = Augment()
     train: Train = Train()
     eval: Eval = Eval()
     sampling: Sampling = Sampling()

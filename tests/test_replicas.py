@@ -38,7 +38,17 @@ SETUPS = {
         "model.discriminator.hidden=[32,32]",
         "train.batch_size=32",
     ],
-    "dcgan_digits": ["model=dcgan", "dataset=digits", "loss=wgan_gp", "train.batch_size=8"],
+    # ADA (each replica its own p and draws) and LeCam (each its own moving averages)
+    "dcgan_digits_ada_lecam": [
+        "model=dcgan",
+        "dataset=digits",
+        "loss=wgan_gp",
+        "train.batch_size=8",
+        "augment=ada",
+        "augment.speed=500",
+        "augment.interval=1",
+        "callbacks=[lecam]",
+    ],
     "conditional_clipping_noise_r1": [
         *TOY,
         "dataset=digits",
@@ -72,7 +82,7 @@ def assert_close(a: dict, b: dict, rtol: float) -> None:
 
 @pytest.mark.parametrize("setup", SETUPS)
 def test_replica_k_is_the_separate_run_of_seed_k(tmp_path, setup):
-    steps = 3 if setup == "dcgan_digits" else 10
+    steps = 3 if setup.startswith("dcgan_digits") else 10
     common = [*FAST, *F64, *SETUPS[setup], f"train.g_steps={steps}", "train.seed=3"]
     train([*common, "train.replicas=2"], run_dir=tmp_path / "together")
     for k in range(2):
@@ -89,7 +99,11 @@ def test_replica_k_is_the_separate_run_of_seed_k(tmp_path, setup):
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "setup,steps",
-    [("mlp_gradient_penalty", 200), ("pacgan_batchnorm_generator", 200), ("dcgan_digits", 40)],
+    [
+        ("mlp_gradient_penalty", 200),
+        ("pacgan_batchnorm_generator", 200),
+        ("dcgan_digits_ada_lecam", 40),
+    ],
 )
 def test_replicas_match_separate_runs_over_long_runs_with_sgd(tmp_path, setup, steps):
     """SGD: no normalisation by the gradient's size, so the toy nets' rounding stays rounding over

@@ -27,7 +27,16 @@ def assert_same_state(a, b):
     "overrides",
     [
         ["model=mlp", "dataset=ring8", "loss=wgan_gp", "train.lr_schedule=linear"],
-        ["model=dcgan", "dataset=digits", "loss=ns"],
+        # with ADA's p and LeCam's moving averages, on a subset of the digits
+        [
+            "model=dcgan",
+            "dataset=digits",
+            "loss=ns",
+            "dataset.subset=180",
+            "augment=ada",
+            "augment.speed=2000",
+            "callbacks=[lecam]",
+        ],
         # labels, the averaged generator, noise draws and power-iteration vectors continue too
         [
             "model=dcgan",

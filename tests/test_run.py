@@ -107,7 +107,8 @@ def test_help_lists_every_group():
         [sys.executable, "-m", "ganexp", "--help"], capture_output=True, text=True
     ).stdout
     for line in [
-        "callbacks: diagnostics, ema, instance_noise, r1",
+        "augment: ada, diffaugment, none",
+        "callbacks: diagnostics, ema, instance_noise, lecam, r1",
         "loss: fgan, gan, hinge, lsgan, ns, vae, wgan, wgan_gp",
         "model: dcgan, gaussian, lapgan, mlp",
         "optimizer: adam",

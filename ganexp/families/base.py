@@ -24,7 +24,7 @@ from ganexp.data.stream import NOISE_STREAM
 from ganexp.divergence import Diverged, first_non_finite, first_non_finite_tensor
 from ganexp.families.conditioning import Conditioning, conditioned
 from ganexp.families.contract import NetContract
-from ganexp.families.modes import to_floats
+from ganexp.families.modes import eval_mode, to_floats
 from ganexp.families.packing import pack
 from ganexp.families.rejection import RejectionSampling
 from ganexp.families.replica_axis import ReplicaAxis
@@ -39,12 +39,14 @@ class AdversarialFamily(
 
     What a family can play is declared here, read by the start-up rules (ganexp/rules.py) without
     building anything: `alternates` (one G and one D alternate: packing, conditioning, rejection
-    sampling and a frozen G apply), `supports_replicas` (its training step is vectorised; a
+    sampling and a frozen G apply), `augments` (D's inputs can be augmented),
+    `supports_replicas` (its training step is vectorised; a
     subclass with its own `training_step` says so itself), and, where it restricts them, the
     `objectives`, `takes_callbacks` and `priors` it takes."""
 
     alternates: bool = True
     supports_replicas: bool = True
+    augments: bool = True  # its D's inputs can be augmented (augment=...)
     objectives: tuple[str, ...] | None = None  # None: any
     takes_callbacks: tuple[str, ...] | None = None
     priors: tuple[str, ...] = ("normal", "uniform")
@@ -93,6 +95,11 @@ class AdversarialFamily(
         # a dict, so it is not a submodule of this module and not in its state_dict)
         self.samplers: dict[str, nn.Module] = {}
         self.replicas, self._views = run.train.replicas, views or []
+        # D's inputs augmented in training (augment=diffaugment, ada): a submodule, so ADA's p is
+        # in checkpoints; None with augment=none
+        self.augment = (
+            instantiate(run.augment.spec(), replicas=self.replicas) if run.augment.target else None
+        )
         self.lead = 2 if self.replicas > 1 else 1  # axes before a sample's own: (replica,) batch
         self.diverged: dict[int, dict] = {}  # replica -> its Diverged record
         self.replica_metrics: dict[str, Tensor] = {}  # this step's train/ metrics, shape (K,)
@@ -190,19 +197,21 @@ class AdversarialFamily(
             for i, (real, y) in enumerate(zip(minibatches, label_batches)):
                 with torch.no_grad():
                     fake = self.generate(self.noise(real.shape[axis]), y)
-                critic = self.critic(y)
+                critic, step = self.critic(y), self.g_step * self.n_critic + i
+                real, fake = self.augmented(real), self.augmented(fake)
                 real, fake = pack(real, self.pack, self.lead), pack(fake, self.pack, self.lead)
                 d_real, d_fake = critic(real), critic(fake)
+                self.observe(d_real, step)
                 d_loss = self.per_replica(self.objective.d_loss, d_real, d_fake)
                 # lazy penalties apply at every `every`-th critic step of the run, `every` x heavier
-                due = [r for r in regularizers if r.applies_at(self.g_step * self.n_critic + i)]
-                now = {r.name: r.critic_penalty(critic, real, fake, self.rng) for r in due}
+                due = [r for r in regularizers if r.applies_at(step)]
+                now = {r.name: self.penalty(r, critic, real, fake, d_real, d_fake) for r in due}
                 total = sum((r.every * r.weight * now[r.name] for r in due), d_loss)
                 self.update(self.summed(total), opt_d)
                 penalties |= now
 
         with self.only(opt_g), torch.set_grad_enabled(not self.freeze_generator):
-            fake = self.generate(self.noise(real.shape[axis] * self.pack), y)
+            fake = self.augmented(self.generate(self.noise(real.shape[axis] * self.pack), y))
             g_loss = self.per_replica(
                 self.objective.g_loss, critic(pack(fake, self.pack, self.lead))
             )
@@ -216,6 +225,38 @@ class AdversarialFamily(
         )
         self.end_step(metrics)
 
+    def augmented(self, x: Tensor, groups: int = 1) -> Tensor:
+        """`x` as D sees it in training: augmented (augment.py), with the step's keyed noise."""
+        return x if self.augment is None else self.augment(x, self.rng, groups)
+
+    def observe(self, d_real: Tensor, critic_step: int) -> None:
+        """ADA's controller reads D's scores of the reals (every critic step)."""
+        if hasattr(self.augment, "observe"):
+            reduce = lambda t: self.trainer.strategy.reduce(t, reduce_op="mean")  # noqa: E731
+            ranks = self.trainer.world_size
+            scores = d_real - self.objective.real_above  # r_t = E[sign(D(x) - threshold)]
+            self.augment.observe(scores, critic_step, self.lead, reduce, ranks)
+
+    def penalty(self, regularizer, critic, real, fake, d_real, d_fake) -> Tensor:
+        """One critic penalty's value; one that `reads_scores` (LeCam) also gets D's outputs."""
+        if getattr(regularizer, "reads_scores", False):
+            return regularizer.critic_penalty(critic, real, fake, self.rng, (d_real, d_fake))
+        return regularizer.critic_penalty(critic, real, fake, self.rng)
+
+    @torch.no_grad()
+    def real_accuracy(self, x: Tensor, labels: Tensor | None = None) -> float | None:
+        """The fraction of real samples `x` that D (in eval mode) scores above the objective's
+        decision threshold, `Objective.real_above` (None for a family without one D(x))."""
+        if not self.alternates or self.objective is None:
+            return None
+        m = self.pack
+        n = len(x) // m * m
+        x = x[:n].to(self.device, self.dtype)
+        labels = None if labels is None or self.num_classes is None else labels[:n].to(self.device)
+        with eval_mode(self.discriminator):
+            scores = self.critic(labels)(pack(x, m)).flatten()
+        return float((scores > self.objective.real_above).double().mean())
+
     def end_step(self, metrics: dict[str, Tensor]) -> None:
         """After a whole generator step: count it, step the schedulers, keep its metrics.
 
@@ -224,9 +265,9 @@ class AdversarialFamily(
         self.g_step += 1
         for scheduler in self.schedulers():
             scheduler.step()
-        for cb in self.trainer.callbacks:  # callbacks that report a train/ value (noise level ...)
+        for cb in (*self.trainer.callbacks, self.augment):  # those with train/ values (noise ...)
             if hasattr(cb, "train_metrics"):
-                metrics |= {k: torch.tensor(v) for k, v in cb.train_metrics().items()}
+                metrics |= {k: torch.as_tensor(v) for k, v in cb.train_metrics().items()}
         self.last_metrics = {k: v.detach() for k, v in metrics.items()}
         if self.replicas > 1:
             self.last_metrics = self.split_replicas(self.last_metrics)

@@ -37,8 +37,12 @@ class LAPGAN(AdversarialFamily):
         return [(None, images[0])] + [(upsample(c), f) for c, f in zip(images, images[1:])]
 
     def judge(self, k: int, condition: Tensor | None, image: Tensor) -> Tensor:
+        """Level k's D on `image` (beside its condition), augmented as in training: the pair
+        (l_k, image) gets one transformation."""
         critic = self.discriminator.levels[k]
-        return critic(image) if condition is None else critic(torch.cat([condition, image], 1))
+        if condition is None:
+            return critic(self.augmented(image))
+        return critic(self.augmented(torch.cat([condition, image], 1), groups=2))
 
     def fake(self, k: int, condition: Tensor | None, noise: Tensor) -> Tensor:
         """Level k's generated image: G_0(z_0), or l_k + G_k(noise, l_k)."""
@@ -58,15 +62,20 @@ class LAPGAN(AdversarialFamily):
         self.rng.manual_seed(step_key(self.seed, NOISE_STREAM, self.global_rank, self.g_step))
 
         with self.only(opt_d):
-            for real in batch.chunk(self.n_critic):
+            for i, real in enumerate(batch.chunk(self.n_critic)):
                 levels = self.real_levels(real)
                 noise = self.generator.split(self.noise(len(real)))
-                d_losses = []
+                d_losses, d_reals = [], []
                 for k, ((condition, image), z) in enumerate(zip(levels, noise)):
                     with torch.no_grad():
                         fake = self.fake(k, condition, z)
-                    d_real = self.judge(k, condition, image)
-                    d_losses.append(self.objective.d_loss(d_real, self.judge(k, condition, fake)))
+                    d_reals.append(self.judge(k, condition, image))
+                    d_losses.append(
+                        self.objective.d_loss(d_reals[-1], self.judge(k, condition, fake))
+                    )
+                self.observe(
+                    torch.cat([d.flatten() for d in d_reals]), self.g_step * self.n_critic + i
+                )
                 d_loss = sum(d_losses)
                 self.update(d_loss, opt_d)
 

@@ -25,6 +25,7 @@ class VAE(AdversarialFamily):
     # what it plays (ganexp/rules.py): its prior is N(0, I), it has no discriminator to
     # penalise and no labels
     alternates = False
+    augments = False
     takes_callbacks = ("ema",)
     priors = ("normal",)
 

@@ -53,10 +53,24 @@ def test_every_claim_runs_at_a_tiny_size_and_writes_its_figure_and_numbers(tmp_p
     assert main([name, "seed=3", f"out={tmp_path}", "scale=0.005", *EVAL]) == code
 
 
+# a claim whose check does not hold on ganexp's data, a negative result the docs report
+NEGATIVE = {"data_efficiency"}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", sorted(set(NAMES) - NEGATIVE))
 def test_every_claim_holds_at_its_default_size_on_an_unseen_seed(tmp_path, name):
     assert main([name, f"seed={UNSEEN_SEED}", f"out={tmp_path}", *EVAL]) == 0
+
+
+@pytest.mark.slow
+def test_data_efficiency_reproduces_its_documented_negative_result(tmp_path):
+    # docs/small-data.md: DiffAugment shrinks D's train / held-out gap but does not lower FID on
+    # the digits, and ADA lowers it at 180 digits
+    assert main(["data_efficiency", f"seed={UNSEEN_SEED}", f"out={tmp_path}", *EVAL]) == 1
+    numbers = json.loads((tmp_path / "data_efficiency.json").read_text())["numbers"]
+    assert numbers["gap_shrinks"] and numbers["small_gain"] < 0.25
+    assert numbers["small_ada"]["fid_classifier"] < numbers["small"]["fid_classifier"]
 
 
 def test_the_pyramid_claims_budget_is_lightnings_max_time():

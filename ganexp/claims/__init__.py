@@ -32,6 +32,7 @@ MODULES = (
     "instance_noise",
     "meaningful_loss",
     "pyramid",
+    "data_efficiency",
 )
 
 

@@ -51,6 +51,8 @@ class Discriminator(Protocol):
     a logit for the GAN losses, an unbounded critic value for WGAN, `V(x)` for f-GAN. With
     `model.pack=m` its input has m times the channels (packs of m samples); a conditional model
     adds the one-hot label's channels. Under a gradient penalty it must judge each sample on its
-    own (no BatchNorm)."""
+    own (no BatchNorm). A critic step calls it once on the real and the fake batch concatenated,
+    unless it holds BatchNorm or one of its modules sets `mixes_samples = True` (a score that
+    depends on the rest of the batch, such as minibatch statistics): then once on each."""
 
     def __call__(self, x: Tensor) -> Tensor: ...

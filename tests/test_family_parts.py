@@ -92,6 +92,46 @@ def test_summed_drops_a_diverged_replica_and_split_records_it():
     assert torch.equal(m2.per_replica(torch.neg, torch.ones(3, 2)), -torch.ones(3, 2))
 
 
+# -- one pass of D over the real and the fake batch -----------------------------------------------
+@pytest.mark.parametrize(
+    "overrides, passes",
+    [
+        ([], 1),  # no BatchNorm: one pass of both batches
+        (["model.d_norm=layer"], 1),
+        (["model.d_norm=batch"], 2),  # BatchNorm: real and fake never share a batch
+        (["model.conditional=true"], 1),  # the labels go with their samples
+        (["train.replicas=3", "model.d_norm=layer"], 1),
+    ],
+)
+def test_d_judges_both_batches_in_one_pass_unless_it_mixes_samples(overrides, passes):
+    labels = 8 if "model.conditional=true" in overrides else None
+    m = module_of(*overrides, num_classes=labels)
+    lead = (3,) if m.replicas > 1 else ()
+    real, fake = torch.randn(*lead, 6, 2), torch.randn(*lead, 6, 2)
+    y = torch.arange(6).expand(*lead, 6) if labels else None
+    inputs = []
+    hook = m.discriminator.register_forward_hook(lambda net, args, out: inputs.append(args))
+    d_real, d_fake = m.judge(real, fake, y)
+    hook.remove()
+    assert len(inputs) == passes
+    m.discriminator.eval()  # separate passes, statistics of each batch alone aside
+    if passes == 1:  # the same scores as two passes of the same net
+        critic = m.critic(y)
+        torch.testing.assert_close(d_real, critic(real), rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(d_fake, critic(fake), rtol=1e-5, atol=1e-6)
+    else:  # each pass held one batch only: BatchNorm saw real alone, then fake alone
+        assert [a[0].shape[0] for a in inputs] == [6, 6]
+
+
+def test_a_net_that_declares_mixes_samples_keeps_two_passes():
+    m = module_of()
+    m.discriminator.net[1].mixes_samples = True  # e.g. a minibatch-statistics layer of its own
+    calls = []
+    m.discriminator.register_forward_hook(lambda net, args, out: calls.append(args[0].shape))
+    m.judge(torch.randn(4, 2), torch.randn(4, 2), None)
+    assert calls == [(4, 2), (4, 2)]
+
+
 # -- the nets' contract ------------------------------------------------------------------------
 def test_a_generator_of_the_wrong_shape_is_named():
     m = module_of()

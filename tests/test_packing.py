@@ -81,10 +81,11 @@ def test_discriminator_sees_real_packs_then_fake_packs(fit):
         ],
         callbacks=[probe],
     )
-    assert len(probe.inputs) == 3 * steps  # real, fake, then the generator's fake
+    assert len(probe.inputs) == 2 * steps  # (real, fake) in one pass, then the generator's fake
     for k, real in enumerate(probe.batches):
         assert real.shape == (batch * m, 2)
-        d_real, d_fake, g_fake = probe.inputs[3 * k : 3 * k + 3]
+        both, g_fake = probe.inputs[2 * k : 2 * k + 2]
+        d_real, d_fake = both[:batch], both[batch:]  # the real packs first
         assert torch.equal(d_real, pack(real, m))
         assert d_fake.shape == g_fake.shape == (batch, 2 * m)
         # real ring8 points sit at radius 2 (std 0.02); an untrained generator's do not

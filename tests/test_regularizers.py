@@ -199,7 +199,7 @@ def test_instance_noise_reaches_every_input_of_d_and_anneals_to_zero(fit):
         ],
         callbacks=[probe],
     )
-    assert len(probe.calls) == 3 * steps  # D(real), D(fake) and D(G(z)) in the generator's step
+    assert len(probe.calls) == 2 * steps  # D(real, fake) in one pass, D(G(z)) in G's step
     for g_step in range(steps):
         noise = torch.cat([n.flatten() for k, n in probe.calls if k == g_step])
         expected = std * (1 - g_step / steps)

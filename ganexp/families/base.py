@@ -2,8 +2,9 @@
 
 Per generator step: `n_critic` discriminator steps, each on its own fresh real minibatch and fresh
 noise with the fake detached, then one generator step on fresh noise. `toggle_optimizer` freezes
-the network that is not stepping, so the generator's backward leaves no gradient in D. Real and
-fake batches go through D in separate forward passes (BatchNorm never mixes them).
+the network that is not stepping, so the generator's backward leaves no gradient in D. The real
+and the fake batch go through D in one forward pass where D judges each sample on its own, and in
+two where it mixes a batch's samples (BatchNorm never mixes real and fake: `judge`).
 
 The game is written once; its parts live beside it, each in its own file: packing (packing.py),
 conditioning (conditioning.py), sampling with rejection and calibration (rejection.py), the replica
@@ -30,6 +31,15 @@ from ganexp.families.rejection import RejectionSampling
 from ganexp.families.replica_axis import ReplicaAxis
 from ganexp.losses import Objective
 from ganexp.replicas import Generators, rand, randn, seed_step
+
+
+def mixes_samples(net: nn.Module) -> bool:
+    """Whether `net` scores a sample from its whole batch in training: it holds BatchNorm, or a
+    module of it declares `mixes_samples = True` (minibatch statistics of its own)."""
+    return any(
+        isinstance(m, nn.modules.batchnorm._BatchNorm) or getattr(m, "mixes_samples", False)
+        for m in net.modules()
+    )
 
 
 class AdversarialFamily(
@@ -103,6 +113,7 @@ class AdversarialFamily(
         self.lead = 2 if self.replicas > 1 else 1  # axes before a sample's own: (replica,) batch
         self.diverged: dict[int, dict] = {}  # replica -> its Diverged record
         self.replica_metrics: dict[str, Tensor] = {}  # this step's train/ metrics, shape (K,)
+        self._mixes: bool | None = None  # whether D mixes a batch's samples (`mixes_samples`)
 
     # -- noise -------------------------------------------------------------------------------
     def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
@@ -200,7 +211,7 @@ class AdversarialFamily(
                 critic, step = self.critic(y), self.g_step * self.n_critic + i
                 real, fake = self.augmented(real), self.augmented(fake)
                 real, fake = pack(real, self.pack, self.lead), pack(fake, self.pack, self.lead)
-                d_real, d_fake = critic(real), critic(fake)
+                d_real, d_fake = self.judge(real, fake, y)
                 self.observe(d_real, step)
                 d_loss = self.per_replica(self.objective.d_loss, d_real, d_fake)
                 # lazy penalties apply at every `every`-th critic step of the run, `every` x heavier
@@ -224,6 +235,27 @@ class AdversarialFamily(
             self.critic_metrics, d_real.detach(), d_fake.detach(), d_loss.detach()
         )
         self.end_step(metrics)
+
+    def judge(self, real: Tensor, fake: Tensor, labels: Tensor | None) -> tuple[Tensor, Tensor]:
+        """D's scores of the (packed) real and fake batches: in one forward pass of both where D
+        judges each sample on its own, in two where it mixes a batch's samples (BatchNorm, or a
+        net that declares `mixes_samples`), so that real and fake never meet there. One pass runs
+        the same arithmetic in half the calls, with larger products."""
+        if self.mixes_samples:
+            critic = self.critic(labels)
+            return critic(real), critic(fake)
+        axis = self.lead - 1
+        both = self.critic(None if labels is None else torch.cat([labels, labels], axis))
+        scores = both(torch.cat([real, fake], axis))
+        return scores.split([real.shape[axis], fake.shape[axis]], axis)
+
+    @property
+    def mixes_samples(self) -> bool:
+        """Whether D's score of a sample depends on the rest of its batch (read once)."""
+        if self._mixes is None:
+            net = self._views[0].discriminator if self._views else self.discriminator
+            self._mixes = mixes_samples(net)
+        return self._mixes
 
     def augmented(self, x: Tensor, groups: int = 1) -> Tensor:
         """`x` as D sees it in training: augmented (augment.py), with the step's keyed noise."""

@@ -3,6 +3,7 @@ run knows (data shape, run directory)."""
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ from hydra.utils import get_class, instantiate
 from ganexp.errors import ConfigError
 from ganexp.losses import Objective
 from ganexp.plan import Plan
+
+NVML_CHECK = "PYTORCH_NVML_BASED_CUDA_CHECK"
 
 
 def build(node: dict, **kwargs: Any) -> Any:
@@ -163,11 +166,23 @@ def build_callbacks(plan: Plan, run_dir: Path) -> list[pl.Callback]:
     ]
 
 
+def cheap_cuda_check() -> None:
+    """On a machine with no visible GPU, `torch.cuda.is_available()` answers from CUDA's runtime.
+
+    Importing Lightning sets PYTORCH_NVML_BASED_CUDA_CHECK=1, so that asking never initialises CUDA
+    before a fork; torch then loads NVML afresh at every ask, and Adam asks at every step (its
+    graph-capture check): on a machine without NVML an Adam step takes about twice as long. With no
+    GPU visible there is no CUDA to initialise, so the runtime's answer (cached) is as safe."""
+    if os.environ.get(NVML_CHECK) == "1" and torch.cuda.device_count() == 0:
+        os.environ[NVML_CHECK] = "0"
+
+
 def build_trainer(plan: Plan, run_dir: Path, callbacks: list, logger) -> pl.Trainer:
     """Lightning's Trainer; a setting it refuses (an accelerator that is not there, an unknown
     precision) stops the run with Lightning's own sentence, as a ConfigError."""
     from hydra.errors import InstantiationException
 
+    cheap_cuda_check()
     node = plan.run.trainer.spec()
     try:
         return build(

@@ -1,6 +1,7 @@
 """Speed options give the same training as the plain settings: compile, channels_last, bf16-mixed."""
 
 import math
+import os
 
 import pytest
 import pytorch_lightning as pl
@@ -142,3 +143,13 @@ def test_every_preset_composes_and_validates(name):
         assert (cfg.loss.name, cfg.model.pack, cfg.model.discriminator.maxout) == ("ns", 2, 5)
     if name == "lapgan_digits":
         assert (cfg.model.name, cfg.model.levels, cfg.dataset.image_size) == ("lapgan", 3, 32)
+
+
+@pytest.mark.parametrize("gpus, after", [(0, "0"), (1, "1")])
+def test_the_nvml_probe_is_off_only_where_no_gpu_is_visible(monkeypatch, gpus, after):
+    from ganexp.build import NVML_CHECK, cheap_cuda_check
+
+    monkeypatch.setenv(NVML_CHECK, "1")  # as importing Lightning leaves it
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: gpus)
+    cheap_cuda_check()
+    assert os.environ[NVML_CHECK] == after

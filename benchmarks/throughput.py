@@ -1,12 +1,15 @@
 """Steady-state generator steps per second: ganexp against a plain PyTorch loop, and their ratio.
 
-    python benchmarks/throughput.py model=dcgan loss=wgan_gp dataset=digits dataset.image_size=32
-    python benchmarks/throughput.py model=mlp loss=ns dataset=ring8
+    python benchmarks/throughput.py                  # the three standard steps, then a table
+    python benchmarks/throughput.py --startup 5      # ... and the main job's start-up time
+    python benchmarks/throughput.py model=mlp loss=ns dataset=ring8   # one config
 
 Any ganexp override can be given. Both sides use the same nets (built from the config), the same
-optimizers, objective, batch size, n_critic, data (drawn the same way) and gradient penalty or
-weight clipping. The plain loop is what one would write by hand: no logging, no callbacks, the
-critic frozen during the generator step. One generator step (with its n_critic critic steps) is
+optimizers with the same hyperparameters, objective, batch size, n_critic, data (drawn the same
+way) and gradient penalty or weight clipping. The plain loop is what one would write by hand: no
+logging, no callbacks, the critic frozen during the generator step, torch's default
+implementation of each optimizer (`torch.optim.Adam(params, lr=..., betas=...)`: no `fused` or
+`foreach` chosen), and D called on the real and on the fake batch in turn. One generator step (with its n_critic critic steps) is
 the unit. Each side warms up for `--warmup` steps; then `--repeats` pairs of blocks of `--steps`
 steps alternate (a plain block, then a ganexp block, from inside the ganexp run), so that each
 ratio compares blocks timed side by side on a machine whose speed drifts; the median ratio and the
@@ -18,9 +21,14 @@ not per-step costs); logging stays as configured (`logger=...`, default none her
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
@@ -30,6 +38,7 @@ from ganexp.build import build, build_datamodule
 from ganexp.config import make_plan
 from ganexp.losses import make_objective
 from ganexp.losses.adversarial import gradient_penalty
+from ganexp.options import located
 from ganexp.train import compose
 
 FAR = 10**9
@@ -48,6 +57,16 @@ def clock(device: torch.device) -> float:
     return time.perf_counter()
 
 
+IMPLEMENTATION = ("fused", "foreach", "capturable")  # how an optimizer runs, not what it does
+
+
+def hand_written(spec, params) -> torch.optim.Optimizer:
+    """The config's optimizer with its hyperparameters, as one writes it by hand: torch's default
+    implementation (no `fused` or `foreach` chosen)."""
+    kwargs = {k: v for k, v in spec.items() if k != "_target_" and k not in IMPLEMENTATION}
+    return located(spec._target_)(params, **kwargs)
+
+
 class PlainLoop:
     """The same game written by hand, from the same config."""
 
@@ -62,8 +81,8 @@ class PlainLoop:
         self.G = build(cfg.model.generator, shape=shape).to(self.device)
         self.D = build(cfg.model.discriminator, shape=shape, norm=plan.d_norm)
         self.D.to(self.device)
-        self.opt_g = build(cfg.optimizer.g, params=self.G.parameters())
-        self.opt_d = build(cfg.optimizer.d, params=self.D.parameters())
+        self.opt_g = hand_written(cfg.optimizer.g, self.G.parameters())
+        self.opt_d = hand_written(cfg.optimizer.d, self.D.parameters())
         self.objective = make_objective(
             cfg.loss.objective, cfg.loss.get("divergence"), cfg.loss.get("g_objective")
         )
@@ -175,17 +194,18 @@ def interleaved_rates(
     return timer.ours, timer.theirs
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--warmup", type=int, default=20, help="generator steps before timing")
-    parser.add_argument("--steps", type=int, default=50, help="generator steps per timed block")
-    parser.add_argument(
-        "--repeats", type=int, default=11, help="timed pairs of blocks (median reported)"
-    )
-    args, overrides = parser.parse_known_args()
+# the three steps every change is measured on: (overrides, warm-up, steps per block, pairs)
+STANDARD = [
+    (["model=dcgan", "loss=wgan_gp", "dataset=digits", "dataset.image_size=32"], 5, 10, 5),
+    (["model=mlp", "loss=ns", "dataset=ring8"], 20, 50, 11),
+    (["model=mlp", "loss=wgan_gp", "dataset=ring8"], 10, 20, 7),
+]
 
+
+def compare(overrides: list[str], warmup: int, steps: int, repeats: int) -> float:
+    """Print ganexp's and the plain loop's rates for one config; return the median ratio."""
     plain = PlainLoop(overrides)
-    ours, theirs = interleaved_rates(plain, overrides, args.warmup, args.steps, args.repeats)
+    ours, theirs = interleaved_rates(plain, overrides, warmup, steps, repeats)
     ratio = statistics.median(g / p for g, p in zip(ours, theirs))
     print(
         f"config: {' '.join(overrides) or '(defaults)'}; device: {plain.device}; "
@@ -195,11 +215,67 @@ def main() -> None:
         print(f"{name + ':':19s} {statistics.median(rates):8.2f} generator steps/s (median block)")
     print(f"ratio ganexp / plain: {ratio:.3f} (median of {len(ours)} adjacent pairs)")
     if plain.gp is not None:
-        with_gp = plain.critic_step_seconds(True, args.steps, args.repeats)
-        without = plain.critic_step_seconds(False, args.steps, args.repeats)
+        with_gp = plain.critic_step_seconds(True, steps, repeats)
+        without = plain.critic_step_seconds(False, steps, repeats)
         print(
             f"critic step: {1e3 * with_gp:.2f} ms with the penalty, {1e3 * without:.2f} ms "
             f"without; ratio {with_gp / without:.2f}"
+        )
+    return ratio
+
+
+def startup_seconds(overrides: list[str]) -> tuple[float, float]:
+    """(command to exit, composed config to the end of the first step) of a one-step run of
+    `python -m ganexp` in a fresh process: its evaluation, pictures and checkpoints pushed past the
+    run, so what is left after the step is the final checkpoint and the summary."""
+    with tempfile.TemporaryDirectory() as out:
+        cmd = [
+            sys.executable,
+            "-m",
+            "ganexp",
+            *overrides,
+            "train.g_steps=1",
+            "logger=none",
+            f"train.sample_every={FAR}",
+            f"train.checkpoint_every={FAR}",
+            "eval.num_samples=64",
+            "eval.inception=false",
+            f"hydra.run.dir={out}/run",
+        ]
+        start = time.perf_counter()
+        subprocess.run(
+            cmd, check=True, capture_output=True, env={**os.environ, "WANDB_MODE": "disabled"}
+        )
+        wall = time.perf_counter() - start
+        summary = json.loads((Path(out) / "run" / "summary.json").read_text())
+    return wall, summary["time_to_first_step_s"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--warmup", type=int, default=20, help="generator steps before timing")
+    parser.add_argument("--steps", type=int, default=50, help="generator steps per timed block")
+    parser.add_argument(
+        "--repeats", type=int, default=11, help="timed pairs of blocks (median reported)"
+    )
+    parser.add_argument(
+        "--startup", type=int, default=0, help="also time this many one-step runs of the main job"
+    )
+    args, overrides = parser.parse_known_args()
+
+    if overrides:
+        compare(overrides, args.warmup, args.steps, args.repeats)
+    else:  # the three standard steps, then the table
+        ratios = [compare(*standard) for standard in STANDARD]
+        print("\nratio ganexp / plain (median of adjacent pairs):")
+        for (config, *_), ratio in zip(STANDARD, ratios):
+            print(f"  {ratio:6.3f}  {' '.join(config)}")
+    if args.startup:
+        runs = [startup_seconds([]) for _ in range(args.startup)]
+        wall, first = (statistics.median(r[i] for r in runs) for i in (0, 1))
+        print(
+            f"start-up of the main job (median of {len(runs)} one-step runs): {wall:.2f} s from "
+            f"the command to exit; {first:.2f} s from the composed config to the first step's end"
         )
 
 

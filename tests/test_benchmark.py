@@ -74,3 +74,20 @@ def test_replicas_exactness_script_prints_each_replicas_gap_and_the_control():
     nudged = r"float64: control, the run of seed 0 nudged by one rounding step: (\S+)"
     control = re.search(nudged, out.stdout)
     assert control and 0 < float(control.group(1)) < 1e-9, out.stdout
+
+
+def test_profile_script_prints_the_matrix_products_share_of_a_step():
+    args = ["model=mlp", "loss=wgan_gp", "dataset=ring8", "train.batch_size=16"]
+    out = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "profile_step.py"), *args, "--warmup", "2"]
+        + ["--steps", "3", "--repeats", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    step = re.search(r"a generator step: ([\d.]+) ms", out.stdout)
+    share = re.search(r"matrix products: ([\d.]+) ms per step, (\d+)% of the step", out.stdout)
+    assert step and share, out.stdout
+    assert 0 < float(share.group(1)) < float(step.group(1))  # a part of the step, not all of it
+    assert "aten::mm" not in out.stdout.split("largest other operators")[1]  # counted, not "other"

@@ -22,11 +22,11 @@ from collections import Counter
 
 import pytorch_lightning as pl
 import torch
+from throughput import quiet  # benchmarks/, beside this script
 from torch.profiler import ProfilerActivity, profile
 
 from ganexp import train
 
-FAR = 10**9
 MATMUL = {"aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm", "aten::addmv", "aten::mv"}
 CONV = {
     "aten::mkldnn_convolution",
@@ -92,17 +92,8 @@ def main() -> None:
     args, overrides = parser.parse_known_args()
 
     timer = Profiled(args.warmup, args.steps, args.repeats)
-    settings = [
-        "logger=none",
-        "trainer.enable_progress_bar=false",
-        *overrides,
-        f"train.g_steps={args.warmup + 2 * args.steps * args.repeats}",
-        f"train.sample_every={FAR}",
-        f"train.checkpoint_every={FAR}",
-        f"eval.every_n_g_steps={FAR}",
-        "eval.num_samples=64",
-        "eval.inception=false",
-    ]
+    g_steps = args.warmup + 2 * args.steps * args.repeats
+    settings = ["trainer.enable_progress_bar=false", *quiet(overrides, g_steps)]
     with tempfile.TemporaryDirectory() as run_dir:
         train(settings, run_dir=run_dir, callbacks=[timer])
 

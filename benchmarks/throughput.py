@@ -149,6 +149,21 @@ class PlainLoop:
         return statistics.median(blocks)
 
 
+def quiet(overrides: list[str], g_steps: int) -> list[str]:
+    """A run of `g_steps` generator steps of `overrides` with no logger, and its evaluation,
+    pictures and checkpoints pushed past its end (they are not per-step costs)."""
+    return [
+        "logger=none",
+        *overrides,
+        f"train.g_steps={g_steps}",
+        f"train.sample_every={FAR}",
+        f"train.checkpoint_every={FAR}",
+        f"eval.every_n_g_steps={FAR}",
+        "eval.num_samples=64",
+        "eval.inception=false",
+    ]
+
+
 class Interleaved(pl.Callback):
     """Times ganexp in blocks of `steps` generator steps after `warmup`, and runs one block of the
     plain loop before each, so every ganexp block has a plain block measured next to it (the
@@ -178,17 +193,7 @@ def interleaved_rates(
     """(ganexp, plain) generator steps per second of `repeats` pairs of adjacent blocks."""
     plain.block_rate(warmup)  # the plain loop's own warm-up
     timer = Interleaved(plain, warmup, steps, repeats)
-    settings = [
-        "logger=none",
-        "trainer.enable_progress_bar=false",
-        *overrides,
-        f"train.g_steps={warmup + steps * repeats}",
-        f"train.sample_every={FAR}",
-        f"train.checkpoint_every={FAR}",
-        f"eval.every_n_g_steps={FAR}",
-        "eval.num_samples=64",
-        "eval.inception=false",
-    ]
+    settings = ["trainer.enable_progress_bar=false", *quiet(overrides, warmup + steps * repeats)]
     with tempfile.TemporaryDirectory() as run_dir:
         train(settings, run_dir=run_dir, callbacks=[timer])
     return timer.ours, timer.theirs
@@ -229,19 +234,7 @@ def startup_seconds(overrides: list[str]) -> tuple[float, float]:
     `python -m ganexp` in a fresh process: its evaluation, pictures and checkpoints pushed past the
     run, so what is left after the step is the final checkpoint and the summary."""
     with tempfile.TemporaryDirectory() as out:
-        cmd = [
-            sys.executable,
-            "-m",
-            "ganexp",
-            *overrides,
-            "train.g_steps=1",
-            "logger=none",
-            f"train.sample_every={FAR}",
-            f"train.checkpoint_every={FAR}",
-            "eval.num_samples=64",
-            "eval.inception=false",
-            f"hydra.run.dir={out}/run",
-        ]
+        cmd = [sys.executable, "-m", "ganexp", *quiet(overrides, 1), f"hydra.run.dir={out}/run"]
         start = time.perf_counter()
         subprocess.run(
             cmd, check=True, capture_output=True, env={**os.environ, "WANDB_MODE": "disabled"}

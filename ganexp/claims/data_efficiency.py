@@ -108,9 +108,7 @@ def run(study: Study) -> dict:
 
 def figure(numbers: dict, path: Path) -> None:
     """FID along each run, at 10% and with all the digits, and the final samples at 10%."""
-    import matplotlib.image as mpimg
-
-    from ganexp.claims.plots import figure_grid, save
+    from ganexp.claims.plots import figure_grid, save, show_samples
 
     fig, axes = figure_grid(4, width=3.8, height=3.4)
     for ax, group, title in (
@@ -127,13 +125,9 @@ def figure(numbers: dict, path: Path) -> None:
         ax.set_ylabel("classifier FID vs held-out digits")
         ax.set_title(title, fontsize=9)
     for ax, name in zip(axes[2:], ("small", "small_diffaugment")):
-        ax.imshow(mpimg.imread(Path(numbers["runs"][name]) / "samples" / "final.png"))
         r = numbers[name]
-        ax.set_title(
-            f"{ARMS[name][1]}\nFID {r['fid_classifier']:.1f}, D overfit {r['d_overfit']:.2f}",
-            fontsize=9,
-        )
-        ax.axis("off")
+        title = f"{ARMS[name][1]}\nFID {r['fid_classifier']:.1f}, D overfit {r['d_overfit']:.2f}"
+        show_samples(ax, numbers["runs"][name], title)
     save(fig, axes, path)
 
 

@@ -22,6 +22,15 @@ def figure_grid(n: int, width: float = 3.6, height: float = 3.0, rows: int = 1):
     return fig, flat[:n]
 
 
+def show_samples(ax, run_dir: str | Path, title: str) -> None:
+    """Panel `ax` shows the run's final sample grid (`samples/final.png`) under `title`."""
+    import matplotlib.image as mpimg
+
+    ax.imshow(mpimg.imread(Path(run_dir) / "samples" / "final.png"))
+    ax.set_title(title, fontsize=9)
+    ax.axis("off")
+
+
 def save(fig, axes, path: Path, title: str | None = None) -> None:
     """Save `fig` at `path`, with one legend below the panels for the labels of all `axes`."""
     import matplotlib.pyplot as plt

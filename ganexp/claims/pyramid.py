@@ -77,19 +77,13 @@ def run(study: Study) -> dict:
 
 def figure(numbers: dict, path: Path) -> None:
     """The runs' final sample grids side by side, titled with their scores."""
-    import matplotlib.image as mpimg
-
-    from ganexp.claims.plots import figure_grid, save
+    from ganexp.claims.plots import figure_grid, save, show_samples
 
     fig, axes = figure_grid(len(MODELS), width=4.0, height=4.3)
     for ax, (name, (_, label)) in zip(axes, MODELS.items()):
         r = numbers[name]
-        ax.imshow(mpimg.imread(Path(numbers["runs"][name]) / "samples" / "final.png"))
-        ax.set_title(
-            f"{label}: FID {r['fid_classifier']:.1f}\n{r['g_steps']} steps in {numbers['seconds']} s",
-            fontsize=9,
-        )
-        ax.axis("off")
+        title = f"{label}: FID {r['fid_classifier']:.1f}\n{r['g_steps']} steps in {numbers['seconds']} s"
+        show_samples(ax, numbers["runs"][name], title)
     save(fig, axes, path)
 
 

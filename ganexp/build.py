@@ -135,6 +135,7 @@ def build_callbacks(plan: Plan, run_dir: Path) -> list[pl.Callback]:
     from ganexp.callbacks.preemption import Preemption
     from ganexp.callbacks.progress import GeneratorStepProgress
     from ganexp.callbacks.samples import SampleGrid
+    from ganexp.callbacks.snapshots import Snapshots
 
     train = plan.run.train
     optimizer_steps_per_g_step = plan.run.loss.n_critic + 1
@@ -149,6 +150,8 @@ def build_callbacks(plan: Plan, run_dir: Path) -> list[pl.Callback]:
     acting = [BestCheckpoint(run_dir / "checkpoints", train.keep_best)] if train.keep_best else []
     if stop.metric:
         acting.append(EarlyStop(stop.metric, stop.patience, stop.min_delta))
+    every_s = train.snapshot_every_s
+    snapshots = [Snapshots(run_dir / "checkpoints" / "snapshots", every_s)] if every_s else []
     return [
         *(build(node.spec()) for node in plan.callbacks),
         GeneratorStepBudget(train.g_steps),
@@ -156,6 +159,7 @@ def build_callbacks(plan: Plan, run_dir: Path) -> list[pl.Callback]:
         SampleGrid(str(run_dir / "samples"), every_n_g_steps=train.sample_every),
         *acting,  # after Evaluation: they act on what it just measured
         Preemption(run_dir / "checkpoints" / "last.ckpt"),
+        *snapshots,
         *progress,
         ModelCheckpoint(
             dirpath=run_dir / "checkpoints",

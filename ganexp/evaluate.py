@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from omegaconf import OmegaConf
@@ -33,6 +34,17 @@ def evaluate_run(run_dir: str | Path, overrides: list[str] = ()) -> dict:
     key without its prefix (`num_samples=10000`, `inception=false`). An unknown key raises
     `ConfigError`.
     """
+    (result,) = evaluate_each(run_dir, overrides)
+    write_text(Path(run_dir) / "evaluation.json", json.dumps(result, indent=2))
+    return result
+
+
+def evaluate_each(
+    run_dir: str | Path, overrides: list[str] = (), checkpoints: Sequence[str | Path] = ()
+) -> list[dict]:
+    """`evaluate_run`'s metrics for each of `checkpoints` of one run (snapshots along it, say),
+    or for the one checkpoint `overrides` name; one evaluator reads them all (its reference set
+    and classifier prepared once), with the first checkpoint's evaluation settings."""
     from ganexp.build import build_datamodule
     from ganexp.checkpoints import find_checkpoint, read_checkpoint
     from ganexp.config import make_plan
@@ -41,9 +53,9 @@ def evaluate_run(run_dir: str | Path, overrides: list[str] = ()) -> dict:
     options = OmegaConf.from_dotlist(list(overrides))
     which = options.pop("which", "last")
     replica = options.pop("replica", None)
-    checkpoint = find_checkpoint(options.pop("checkpoint", None) or run_dir, which)
-    config = read_checkpoint(checkpoint)["ganexp"]["config"]
-    module = load(checkpoint, replica=replica)  # a replicated run without replica= stops here
+    named = find_checkpoint(options.pop("checkpoint", None) or run_dir, which)
+    paths = [Path(c) for c in checkpoints] or [named]
+    config = read_checkpoint(paths[0])["ganexp"]["config"]
     plan = make_plan(config, files=False)
     if replica is not None:
         plan = plan.for_replica(replica)
@@ -62,20 +74,26 @@ def evaluate_run(run_dir: str | Path, overrides: list[str] = ()) -> dict:
         )
     settings = {**plan.run.eval.model_dump(), **OmegaConf.to_container(options)}
     settings.pop("every_n_g_steps")
-    module.rejection = sampling.get("rejection", module.rejection)
-    module.calibrate_steps = sampling.get("calibrate_steps", module.calibrate_steps)
-    datamodule = build_datamodule(plan)
-    datamodule.setup("fit")
-    from ganexp.metrics.evaluator import Evaluator
+    datamodule, evaluator = None, None
+    results = []
+    for checkpoint in paths:
+        module = load(checkpoint, replica=replica)  # a replicated run without replica= stops here
+        module.rejection = sampling.get("rejection", module.rejection)
+        module.calibrate_steps = sampling.get("calibrate_steps", module.calibrate_steps)
+        if evaluator is None:
+            from ganexp.metrics.evaluator import Evaluator
 
-    metrics = Evaluator(datamodule, seed=plan.run.train.seed, **settings)(module)
-    result = {**metrics, "g_steps": module.g_step, "checkpoint": str(checkpoint)}
-    if replica is not None:
-        result |= {"replica": replica, "seed": plan.run.train.seed}
-    result["rejection"] = module.rejection
-    result["calibrate_steps"] = module.calibrate_steps
-    write_text(Path(run_dir) / "evaluation.json", json.dumps(result, indent=2))
-    return result
+            datamodule = build_datamodule(plan)
+            datamodule.setup("fit")
+            evaluator = Evaluator(datamodule, seed=plan.run.train.seed, **settings)
+        metrics = evaluator(module)
+        result = {**metrics, "g_steps": module.g_step, "checkpoint": str(checkpoint)}
+        if replica is not None:
+            result |= {"replica": replica, "seed": plan.run.train.seed}
+        result["rejection"] = module.rejection
+        result["calibrate_steps"] = module.calibrate_steps
+        results.append(result)
+    return results
 
 
 def main(argv: list[str]) -> None:

@@ -403,6 +403,12 @@ class Train(Node):
     )
     checkpoint_every: int = integer(500, "generator steps between checkpoints")
     sample_every: int = integer(500, "generator steps between sample pictures")
+    snapshot_every_s: float = number(
+        0,
+        "> 0: also keep checkpoints/snapshots/<seconds>s.ckpt every this many seconds of "
+        "training (a score against time, read after the run)",
+        at_least=0,
+    )
     progress_every_s: float = number(30, "seconds between plain progress lines (no terminal)")
     keep_best: str | None = text(
         None,

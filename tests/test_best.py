@@ -55,6 +55,8 @@ def test_keep_best_keeps_the_checkpoint_of_the_best_evaluation(fit, tmp_path):
     best_step = history[scores.index(max(scores))]["g_step"]  # the first of equal bests
     best = load(tmp_path / "run", which="best")
     assert best.g_step == best_step
+    top = {"metric": "val/hq_fraction", "value": pytest.approx(max(scores)), "g_step": best_step}
+    assert s["best"] == top
     assert load(tmp_path / "run").g_step == 60
     if best_step != 60:
         last = load(tmp_path / "run")

@@ -42,7 +42,8 @@ def _just_evaluated(trainer: pl.Trainer, pl_module: pl.LightningModule) -> bool:
 
 
 class BestCheckpoint(ModelCheckpoint):
-    """Keeps `<dirpath>/best.ckpt`: the state at the evaluation where `monitor` was best."""
+    """Keeps `<dirpath>/best.ckpt`: the state at the evaluation where `monitor` was best, and
+    reports it in the run's summary (`results["best"]`: the metric, its value and the step)."""
 
     def __init__(self, dirpath: str | Path, monitor: str, mode: str = "auto"):
         super().__init__(
@@ -57,13 +58,20 @@ class BestCheckpoint(ModelCheckpoint):
             save_on_train_epoch_end=False,
         )
         self._checked = -1
+        self.results: dict = {}
 
     def _check(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if _just_evaluated(trainer, pl_module) and self._checked != pl_module.g_step:
             self._checked = pl_module.g_step
             candidates = self._monitor_candidates(trainer)
             _require(self.monitor, "train.keep_best", candidates)
+            before = self.best_model_score
             self._save_topk_checkpoint(trainer, candidates)
+            if self.best_model_score is not before:  # this evaluation is the best so far
+                value = float(self.best_model_score)
+                self.results = {
+                    "best": {"metric": self.monitor, "value": value, "g_step": pl_module.g_step}
+                }
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         self._check(trainer, pl_module)

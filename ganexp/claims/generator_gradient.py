@@ -3,7 +3,8 @@ the bundled digits with the -log D loss, its generator saved at three stages (ea
 the one before, so the three share one training), and for each stage a probe (`ganexp.probe`):
 the generator frozen, a fresh discriminator trained from scratch by cross-entropy (Adam, lr 1e-3),
 and at its first step and every 10 steps the norm of the generator's gradient under the saturating
-loss (`gan`) and under the -log D trick (`ns`), each the mean and spread over 4 noise batches.
+loss (`gan`) and under the -log D trick (`ns`), each the mean and spread over 4 noise batches,
+with the fresh D's accuracy on real and on generated samples and its mean output on the latter.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ PROBE_LR = 1e-3
 
 
 def probes(study: Study) -> dict[str, dict[str, list[float]]]:
-    """For each stage: the fresh D's step and the gradient norms' means and spreads."""
+    """For each stage, its probe's `readings`."""
     previous, found = None, {}
     for stage, g_steps in STAGES.items():
         steps = study.steps(g_steps)
@@ -52,21 +53,32 @@ def probes(study: Study) -> dict[str, dict[str, list[float]]]:
                 "trainer.log_every_n_steps=1",  # the logs hold the first step's reading too
             ],
         )
-        logged = curves(probe)
-        steps_at, _ = logged["train/g_grad_norm/gan"]
-        found[stage] = {"d_step": steps_at.tolist()} | {
-            f"{loss}{part}": logged[f"train/g_grad_norm/{loss}{part}"][1].tolist()
-            for loss in ("gan", "ns")
-            for part in ("", "/std")
-        }
-        found[stage]["d_accuracy"] = accuracy(logged)
+        found[stage] = readings(curves(probe))
     return found
 
 
-def accuracy(logged: dict) -> list[float]:
-    """The fresh D's mean output on real minus on fake, a stand-in for how well it separates."""
-    real, fake = logged["train/d_real"][1], logged["train/d_fake"][1]
-    return (np.asarray(real) - np.asarray(fake)).tolist()
+# what a probe's fresh D is read by, beside the norms: its mean output on generated samples
+# (epsilon; the saturating loss's slope is proportional to it) and its accuracy on each side
+JUDGED = {
+    "d_fake": "train/d_fake",
+    "acc_real": "train/d_accuracy_real",
+    "acc_fake": "train/d_accuracy_fake",
+}
+
+
+def readings(logged: dict) -> dict[str, list[float]]:
+    """A probe's readings at the steps where the norms were measured: the norms' means and
+    spreads, and what the fresh D's last step said (`JUDGED`)."""
+    at, _ = logged["train/g_grad_norm/gan"]
+    found = {"d_step": at.tolist()} | {
+        f"{loss}{part}": logged[f"train/g_grad_norm/{loss}{part}"][1].tolist()
+        for loss in ("gan", "ns")
+        for part in ("", "/std")
+    }
+    for name, key in JUDGED.items():
+        steps, values = logged[key]
+        found[name] = values[np.searchsorted(steps, at)].tolist()
+    return found
 
 
 def plot_norms(ax, numbers: dict, loss: str, title: str, spread: bool = False) -> None:
@@ -80,16 +92,3 @@ def plot_norms(ax, numbers: dict, loss: str, title: str, spread: bool = False) -
                 steps, np.maximum(mean - std, 1e-12), mean + std, color=color, alpha=0.2
             )
     ax.set(title=title, xlabel="steps of the fresh discriminator", ylabel="||grad_G||")
-
-
-def norms_figure(loss: str, title: str, spread: bool = False):
-    """The figure function of a claim that plots `loss`'s gradient norm over every stage."""
-
-    def figure(numbers: dict, path: Path) -> None:
-        from ganexp.claims.plots import figure_grid, save
-
-        fig, (ax,) = figure_grid(1, width=5.0, height=3.4)
-        plot_norms(ax, numbers, loss, title, spread)
-        save(fig, ax, path)
-
-    return figure

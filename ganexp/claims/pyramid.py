@@ -86,8 +86,8 @@ def late(curve: dict) -> float:
 def verdict(curves: dict[str, dict]) -> dict:
     """Whether the pyramid's late median FID is at most the better single GAN's, and at which
     readings (in order, each model's k-th) it leads."""
-    single = min((n for n in curves if n != "pyramid"), key=lambda n: late(curves[n]))
     lates = {n: late(c) for n, c in curves.items()}
+    single = min((n for n in curves if n != "pyramid"), key=lates.get)
     n = min(len(c["fid"]) for c in curves.values())
     best_single = np.min([curves[m]["fid"][:n] for m in curves if m != "pyramid"], axis=0)
     leads = np.asarray(curves["pyramid"]["fid"][:n]) <= best_single

@@ -86,7 +86,9 @@ def test_profile_script_prints_the_matrix_products_share_of_a_step():
         timeout=300,
     )
     assert out.returncode == 0, out.stderr[-2000:]
-    step = re.search(r"a generator step: ([\d.]+) ms", out.stdout)
+    # The operators' own times are read inside the profiled steps, so they are a part of those
+    # steps' time; the plain steps are timed apart and, over three steps, are too noisy to compare.
+    step = re.search(r"a generator step: [\d.]+ ms \(([\d.]+) ms under the profiler\)", out.stdout)
     share = re.search(r"matrix products: ([\d.]+) ms per step, (\d+)% of the step", out.stdout)
     assert step and share, out.stdout
     assert 0 < float(share.group(1)) < float(step.group(1))  # a part of the step, not all of it

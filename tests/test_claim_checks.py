@@ -125,3 +125,19 @@ def test_the_pyramid_holds_on_its_late_median_not_on_one_reading():
     lucky = curve([350, 250, 200, 160, 130, 120, 115, 110, 108, 106, 60])
     result = verdict({"pyramid": lucky, "single": single, "single_own": curve([400] * 11)})
     assert not result["held"] and result["leads_at_s"] == [lucky["seconds"][-1]]
+
+
+def test_instance_noise_reads_the_distance_left_at_the_end_of_its_w1_curve():
+    from ganexp.claims.instance_noise import START, verdict
+
+    t = np.linspace(0, 1, 20)  # 20 evaluations
+    stalled = START * (1 - 0.01 * t)  # keeps 99% of its distance
+    converges = START * np.exp(-12 * t)  # ends 6e-6 of it away
+    assert verdict(stalled, converges)["held"]
+    assert verdict(stalled, converges)["kept"] == pytest.approx(0.99, abs=0.002)
+    # a stalled run whose last evaluation happens to land on the data has not converged
+    lucky = stalled.copy()
+    lucky[-1] = 0.0
+    assert not verdict(stalled, lucky)["held"]
+    # nor has a generator that did not stall without noise
+    assert not verdict(converges, converges)["held"]

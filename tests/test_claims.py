@@ -55,22 +55,10 @@ def test_every_claim_runs_at_a_tiny_size_and_writes_its_figure_and_numbers(tmp_p
 
 # a claim whose check does not hold on ganexp's data, a negative result the docs report
 NEGATIVE = {"data_efficiency"}
-# a claim whose check does not hold on the unseen seed, as the docs report
-UNSEEN_FAILS = {
-    "unstable_gradient": "the -log D GAN covers 8 of 8 modes on seed 7 (docs/claims.md)",
-}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(reason=UNSEEN_FAILS[n], strict=True))
-        if n in UNSEEN_FAILS
-        else n
-        for n in sorted(set(NAMES) - NEGATIVE)
-    ],
-)
+@pytest.mark.parametrize("name", sorted(set(NAMES) - NEGATIVE))
 def test_every_claim_holds_at_its_default_size_on_an_unseen_seed(tmp_path, name):
     assert main([name, f"seed={UNSEEN_SEED}", f"out={tmp_path}", *EVAL]) == 0
 

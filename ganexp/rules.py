@@ -39,7 +39,7 @@ def replicas_are_vectorised(plan, dirs) -> None:
             f"{key}: model.d_norm=spectral updates its power iteration in place (out=), which "
             f"torch.vmap cannot batch; choose another model.d_norm (none, layer, batch) or {SEPARATELY}"
         )
-    for name, value, what in run.tagged("one_run"):
+    for name, value, what, _ in run.tagged("one_run"):
         raise ConfigError(
             f"{key}: {name}={show(value)} acts on {what}, not on replicas; set it to its "
             f"default or {SEPARATELY}"
@@ -79,12 +79,11 @@ def model_fits_the_data(plan, dirs) -> None:
 
 def one_game_for_alternating_options(plan, dirs) -> None:
     """Options declared to need one G and one D that alternate, under a family that does not."""
-    for key, value, why in (
+    for key, value, why, default in (
         plan.run.tagged("game") if not plan.family.capability("alternates", True) else ()
     ):
-        allowed = "[1]" if key == "model.pack" else "[false]"
         raise ConfigError(
-            f"{key}={show(value)} with {pair(plan)}: {why}; allowed values are {allowed}"
+            f"{key}={show(value)} with {pair(plan)}: {why}; allowed values are [{show(default)}]"
         )
 
 

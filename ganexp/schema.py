@@ -115,16 +115,16 @@ class Node(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    def tagged(self, tag: str, prefix: str = "") -> list[tuple[str, Any, str]]:
-        """(key, value, what it needs) for every option under this node that declares a need
-        `tag` (see `_field`) and whose value is not its default."""
+    def tagged(self, tag: str, prefix: str = "") -> list[tuple[str, Any, str, Any]]:
+        """(key, value, what it needs, its default) for every option under this node that
+        declares a need `tag` (see `_field`) and whose value is not its default."""
         found = []
         for name, info in type(self).model_fields.items():
             value, extra = getattr(self, name), info.json_schema_extra
             if isinstance(value, Node):
                 found += value.tagged(tag, f"{prefix}{name}.")
             elif isinstance(extra, dict) and tag in extra and value != info.default:
-                found.append((f"{prefix}{name}", value, extra[tag]))
+                found.append((f"{prefix}{name}", value, extra[tag], info.default))
         return found
 
 
@@ -400,6 +400,25 @@ class Train(Node):
         False,
         "G never steps; D alone trains against it (ganexp.probe)",
         game="freezing G is for the families that alternate one G and one D",
+    )
+    top_k: float = _field(
+        1.0,
+        "top-k generator updates: the least share of each batch's fakes, those D rates most "
+        "real, that steps G (Sinha et al. 2020); 1 keeps every fake",
+        "must be a number in (0, 1]",
+        {"game": "top-k updates rank one discriminator's scores of one generator's fakes"},
+        gt=0,
+        le=1,
+        strict=True,
+    )
+    top_k_decay: float = _field(
+        0.99,
+        "top-k: the kept share starts at 1 and is multiplied by this every generator step "
+        "until it reaches train.top_k",
+        "must be a number in (0, 1]",
+        gt=0,
+        le=1,
+        strict=True,
     )
     checkpoint_every: int = integer(500, "generator steps between checkpoints")
     sample_every: int = integer(500, "generator steps between sample pictures")

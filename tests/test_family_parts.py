@@ -162,3 +162,37 @@ def test_families_declare_what_they_play():
 
     assert not OwnSteps.supports_replicas and OwnVectorisedSteps.supports_replicas
     assert AdversarialFamily.objectives is None
+
+
+# -- top-k generator updates -------------------------------------------------------------------
+def test_top_k_steps_g_from_exactly_the_k_fakes_d_rates_most_real():
+    m = module_of("train.top_k=0.25", "train.top_k_decay=0.5")
+    critic = m.critic(None)
+    fake = torch.randn(16, 2, requires_grad=True)
+    m.g_step = 2  # kept share max(0.25, 0.5^2): 4 of 16
+    m.generator_loss(critic, fake).backward()
+    stepped = fake.grad.abs().sum(1) > 0
+    best = critic(fake).flatten().topk(4).indices
+    assert stepped.sum() == 4 and stepped[best].all()
+    # the loss is the objective on those four alone
+    assert torch.equal(m.generator_loss(critic, fake), m.objective.g_loss(critic(fake[best])))
+    m.g_step = 0  # it starts with the whole batch
+    fake.grad = None
+    m.generator_loss(critic, fake).backward()
+    assert (fake.grad.abs().sum(1) > 0).all()
+
+
+def test_top_k_shrinks_geometrically_to_its_floor_and_ranks_each_replica_on_its_own():
+    from ganexp.families.top_k import kept_share, top_k
+
+    assert [kept_share(t, 0.5, 0.9) for t in (0, 1, 2)] == [1.0, 0.9, 0.9**2]
+    assert kept_share(7, 0.5, 0.9) == 0.5  # 0.9^7 = 0.48 is below the floor
+    scores = torch.tensor([[3.0, 1.0, 2.0, 0.0], [0.0, 5.0, 4.0, 9.0]])  # (replicas, batch)
+    assert top_k(scores, 0.5, axis=1).tolist() == [[3.0, 2.0], [9.0, 5.0]]
+    assert top_k(scores, 0.3, axis=1).shape == (2, 2)  # ceil(0.3 * 4)
+    assert top_k(scores, 1.0, axis=1) is scores
+
+
+def test_top_k_is_refused_where_no_single_discriminator_rates_the_fakes():
+    with pytest.raises(ConfigError, match=r"train.top_k=0.5 .* allowed values are \[1.0\]"):
+        module_of("loss=vae", "train.top_k=0.5")

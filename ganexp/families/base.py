@@ -8,7 +8,8 @@ two where it mixes a batch's samples (BatchNorm never mixes real and fake: `judg
 
 The game is written once; its parts live beside it, each in its own file: packing (packing.py),
 conditioning (conditioning.py), sampling with rejection and calibration (rejection.py), the replica
-axis of `train.replicas` (replica_axis.py) and the nets' start-up contract (contract.py).
+axis of `train.replicas` (replica_axis.py), top-k generator updates (top_k.py) and the nets'
+start-up contract (contract.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ganexp.families.modes import eval_mode, to_floats
 from ganexp.families.packing import pack
 from ganexp.families.rejection import RejectionSampling
 from ganexp.families.replica_axis import ReplicaAxis
+from ganexp.families.top_k import kept_share, top_k
 from ganexp.losses import Objective
 from ganexp.replicas import Generators, rand, randn, seed_step
 
@@ -92,6 +94,7 @@ class AdversarialFamily(
         self.rejection, self.calibrate_steps = run.sampling.rejection, run.sampling.calibrate_steps
         self.lr_schedule, self.g_warmup = run.train.lr_schedule, run.train.g_warmup
         self.budget, self.freeze_generator = run.train.g_steps, run.train.freeze_generator
+        self.top_k, self.top_k_decay = run.train.top_k, run.train.top_k_decay
         self.optimizer_specs = {net: getattr(run.optimizer, net).spec() for net in ("g", "d")}
         self.run_config = plan.config
         self.g_step = 0
@@ -223,9 +226,7 @@ class AdversarialFamily(
 
         with self.only(opt_g), torch.set_grad_enabled(not self.freeze_generator):
             fake = self.augmented(self.generate(self.noise(real.shape[axis] * self.pack), y))
-            g_loss = self.per_replica(
-                self.objective.g_loss, critic(pack(fake, self.pack, self.lead))
-            )
+            g_loss = self.generator_loss(critic, fake)
             if not self.freeze_generator:
                 self.update(self.summed(g_loss), opt_g)
 
@@ -235,6 +236,13 @@ class AdversarialFamily(
             self.critic_metrics, d_real.detach(), d_fake.detach(), d_loss.detach()
         )
         self.end_step(metrics)
+
+    def generator_loss(self, critic, fake: Tensor) -> Tensor:
+        """G's loss on D's scores of its (packed) fakes: of every pack, or of the share that D
+        rates most real under top-k updates (top_k.py)."""
+        scores = critic(pack(fake, self.pack, self.lead))
+        share = kept_share(self.g_step, self.top_k, self.top_k_decay)
+        return self.per_replica(self.objective.g_loss, top_k(scores, share, self.lead - 1))
 
     def judge(self, real: Tensor, fake: Tensor, labels: Tensor | None) -> tuple[Tensor, Tensor]:
         """D's scores of the (packed) real and fake batches: in one forward pass of both where D

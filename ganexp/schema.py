@@ -335,6 +335,9 @@ class Callbacks(Open):
     lecam: LeCam | None = _field(
         None, "LeCam: D's outputs kept near the moving averages of the other side's"
     )
+    consistency: Consistency | None = _field(
+        None, "bCR: D's scores kept under jitter of its inputs, real and generated"
+    )
 
 
 class Augment(Target):
@@ -368,6 +371,11 @@ class LeCam(Target):
     weight: float = number(0.3, "lambda, the weight of the regulariser", at_least=0)
     decay: float = fraction(0.99, "the decay of the moving averages of D's outputs per critic step")
     start: int = integer(0, "the generator step from which the regulariser applies", minimum=0)
+
+
+class Consistency(Target):
+    weight: float = number(10.0, "lambda, the weight of the regulariser", at_least=0)
+    std: float = number(0.01, "T: Gaussian jitter of this std on every input coordinate")
 
 
 class EarlyStopping(Node):

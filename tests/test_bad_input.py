@@ -150,7 +150,7 @@ def test_python_api_names_the_options_of_a_list_override():
     from ganexp.train import compose
 
     with pytest.raises(
-        ConfigError, match=r"unknown \['foo'\]; the options of 'callbacks' are diagnostics, ema"
+        ConfigError, match=r"unknown \['foo'\]; the options of 'callbacks' are consistency, diagnostics, ema"
     ):
         compose(["loss=ns", "callbacks=[r1,foo]"])
 

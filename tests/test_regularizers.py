@@ -1,5 +1,5 @@
-"""The optional rules beside the game: R1, spectral normalisation, the generator's EMA and instance
-noise. Closed forms where they exist, invariants of real training runs otherwise."""
+"""The optional rules beside the game: R1, consistency (bCR), spectral normalisation, the
+generator's EMA and instance noise. Closed forms where they exist, invariants of real training runs otherwise."""
 
 import math
 
@@ -40,6 +40,38 @@ def test_r1_enters_the_critics_loss_and_flattens_it_on_the_data(fit):
         math.log(4) - 2 * runs[0.0]["train/js_estimate"], rel=1e-5
     )
     assert s["train/r1"] < runs[0.0]["train/r1"] / 10
+
+
+# -- consistency (bCR) ------------------------------------------------------------------------
+def test_consistency_is_zero_for_a_critic_blind_to_the_jitter_and_sigma2_d_for_a_linear_one():
+    from ganexp.callbacks.consistency import Consistency
+    from ganexp.replicas import Generators
+
+    bcr = Consistency(weight=10.0, std=0.01)
+    rng = torch.Generator().manual_seed(0)
+    centres = torch.randint(-3, 4, (4096, 2)).float()  # points 0.5 away from a rounding boundary
+    blind = lambda x: torch.round(x).sum(1)  # noqa: E731 - what jitter of 0.01 cannot move
+    assert bcr.critic_penalty(blind, centres, centres + 1, rng).item() == 0.0
+    # D(x) = x . 1 moves by std * (e1 + e2) under the jitter: E[...^2] = 2 std^2, on each side
+    linear = lambda x: x.sum(-1)  # noqa: E731
+    x = torch.randn(200_000, 2)
+    penalty = bcr.critic_penalty(linear, x, x, rng)
+    assert penalty.item() == pytest.approx(2 * 2 * 0.01**2, rel=0.02)
+    # the scores the step already has are used as D(x), and each replica gets its own value
+    gens = Generators(seed=0, count=3)
+    xs = torch.randn(3, 50_000, 2)
+    per_replica = bcr.critic_penalty(linear, xs, xs, gens, (linear(xs), linear(xs)))
+    assert per_replica.shape == (3,)
+    assert per_replica.tolist() == pytest.approx([4e-4] * 3, rel=0.05)
+
+
+def test_consistency_enters_the_critics_loss(fit):
+    s = fit(
+        [*RING, "callbacks=[consistency]", "callbacks.consistency.weight=10", "train.g_steps=5"]
+    )
+    bce = math.log(4) - 2 * s["train/js_estimate"]
+    assert s["train/consistency"] > 0
+    assert s["train/d_loss"] == pytest.approx(bce + 10 * s["train/consistency"], rel=1e-5)
 
 
 # -- lazy penalties -----------------------------------------------------------------------------

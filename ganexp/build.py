@@ -14,6 +14,7 @@ from hydra.utils import get_class, instantiate
 
 from ganexp.errors import ConfigError
 from ganexp.losses import Objective
+from ganexp.nets.codes import DiscreteCode
 from ganexp.plan import Plan
 
 NVML_CHECK = "PYTORCH_NVML_BASED_CUDA_CHECK"
@@ -49,19 +50,23 @@ def build_datamodule(plan: Plan):
 def build_nets(plan: Plan, shape: tuple[int, ...], num_classes: int | None):
     """Generator and discriminator nets for data of `shape`. With `model.pack=m` D takes m
     samples joined along the first axis; a conditional model's nets are built for the wider
-    input (z and the label's embedding; x and its one-hot label), which its family wraps."""
+    input (z and the label's embedding; x and its one-hot label), which its family wraps; with
+    `model.codes=K` G is built for K more inputs and wrapped here (nets/codes.py)."""
     model, norm, m = plan.run.model, plan.d_norm, plan.run.model.pack
     g_node, d_node = model.generator.spec(), model.discriminator.spec()
     if plan.run.loss.encoder:  # a VAE: the discriminator's net outputs mu and log sigma^2
         return build(g_node, shape=shape), build(
             d_node, shape=shape, norm=norm, out_features=2 * model.z_dim
         )
+    embed = model.embed_dim if model.conditional else 0
+    if model.codes:  # G built for z, the label's embedding and the one-hot code (nets/codes.py)
+        net = build(g_node, shape=shape, z_dim=model.z_dim + embed + model.codes)
+        generator = DiscreteCode(net, model.codes)
+    else:
+        generator = build(g_node, shape=shape, **({"z_dim": model.z_dim + embed} if embed else {}))
     if not model.conditional:
-        return build(g_node, shape=shape), build(
-            d_node, shape=(m * shape[0], *shape[1:]), norm=norm
-        )
+        return generator, build(d_node, shape=(m * shape[0], *shape[1:]), norm=norm)
     wider = (m * (shape[0] + num_classes), *shape[1:])
-    generator = build(g_node, shape=shape, z_dim=model.z_dim + model.embed_dim)
     return generator, build(d_node, shape=wider, norm=norm)
 
 

@@ -201,6 +201,13 @@ class Model(Open):
     embed_dim: int | None = integer(
         None, "size of the label embedding G sees beside z (conditional)"
     )
+    codes: int = integer(
+        0,
+        "a discrete latent code: G sees one of this many equally likely one-hot codes beside z, "
+        "read off z's first coordinate, so it can map its noise onto separate pieces (0: none)",
+        minimum=0,
+        game="a discrete code needs one generator fed by the prior's noise",
+    )
     pack: int = integer(
         1,
         "PacGAN: D judges packs of this many samples (1: one sample)",

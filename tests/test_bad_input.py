@@ -63,6 +63,9 @@ CASES = [
     (["model.pack=0"], ["model.pack=0", ">= 1"]),
     (["model=mlp", "dataset=ring8", "loss=vae", "model.pack=2"], ["model.pack=2", "[1]"]),
     (["model=lapgan", "loss=ns", "+model.pack=2"], ["model.pack=2", "model=lapgan", "[1]"]),
+    (["model.codes=-1"], ["model.codes=-1", ">= 0"]),
+    (["model=mlp", "dataset=ring8", "loss=vae", "model.codes=8"], ["model.codes=8", "[0]"]),
+    (["model=lapgan", "loss=ns", "+model.codes=8"], ["model.codes=8", "model=lapgan", "[0]"]),
     (["model=mlp", "model.generator.norm=group"], ["model.generator.norm=group", "'batch'"]),
     (["model=mlp", "model.discriminator.maxout=0"], ["model.discriminator.maxout=0", ">= 1"]),
     # wrong types and out-of-range values
@@ -150,7 +153,8 @@ def test_python_api_names_the_options_of_a_list_override():
     from ganexp.train import compose
 
     with pytest.raises(
-        ConfigError, match=r"unknown \['foo'\]; the options of 'callbacks' are consistency, diagnostics, ema"
+        ConfigError,
+        match=r"unknown \['foo'\]; the options of 'callbacks' are consistency, diagnostics, ema",
     ):
         compose(["loss=ns", "callbacks=[r1,foo]"])
 

@@ -57,6 +57,34 @@ def test_the_critic_binds_each_packs_labels():
     assert seen.tolist() == [[0, 1], [2, 3]]  # packs of two samples carry their two labels
 
 
+# -- a discrete latent code -----------------------------------------------------------------
+def test_the_code_is_floor_k_phi_of_the_first_coordinate_and_each_is_equally_likely():
+    from ganexp.nets.codes import code_of
+
+    k, normal = 4, torch.distributions.Normal(0.0, 1.0)
+    at = normal.icdf(torch.tensor([0.1, 0.249, 0.251, 0.5001, 0.74, 0.76, 0.99]))
+    z = torch.stack([at, torch.full_like(at, 7.0)], 1)  # the other coordinate plays no part
+    assert code_of(z, k).tolist() == [0, 0, 1, 2, 2, 3, 3]
+    counts = torch.bincount(code_of(torch.randn(400_000, 3), 16), minlength=16) / 400_000
+    assert (counts - 1 / 16).abs().max() < 0.002  # 0.00038 is one standard deviation
+
+
+def test_g_sees_the_noise_and_its_code_one_hot_and_is_built_for_the_wider_input():
+    from ganexp.nets.codes import DiscreteCode, code_of
+
+    m = module_of("model.codes=5", "model.z_dim=3")
+    assert isinstance(m.generator, DiscreteCode)
+    assert m.generator.net.net[0].in_features == 3 + 5 and m.z_dim == 3
+    z = torch.randn(64, 3)
+    seen = DiscreteCode(nn.Identity(), 5)(z)
+    assert torch.equal(seen[:, :3], z)
+    assert torch.equal(seen[:, 3:], nn.functional.one_hot(code_of(z, 5), 5).float())
+    # conditional: G sees z, the label's embedding and the code of z itself
+    c = module_of("model.codes=5", "model.conditional=true", "model.embed_dim=2", num_classes=8)
+    assert c.generator.net.net.net[0].in_features == 8 + 2 + 5
+    assert c.sample(6, torch.Generator().manual_seed(0), torch.arange(6)).shape == (6, 2)
+
+
 # -- sampling ----------------------------------------------------------------------------------
 def test_without_rejection_a_sample_is_the_generator_on_the_prior():
     m = module_of()

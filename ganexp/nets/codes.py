@@ -1,0 +1,33 @@
+"""A discrete latent code beside the noise (`model.codes=K`): G(z) = net([z, one_hot(c(z))]).
+
+The code c is read off the noise's first coordinate, c = floor(K Phi(z_1)), so each of the K
+codes is equally likely and the prior, its random streams and every sampler stay as they are.
+A generator is a continuous map: from connected noise it can only make a connected set, and on
+data of separate modes the path between two modes costs it samples off the data (trails). With
+K codes it is K continuous maps sharing their weights, and each can land on a mode of its own
+(a mixture of generators: Hoang et al. 2018, MGAN; Khayatkhoei et al. 2018).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+
+def code_of(z: Tensor, codes: int) -> Tensor:
+    """The code of each noise vector: floor(K Phi(z_1)), K equally likely values 0..K-1."""
+    u = torch.special.ndtr(z[:, 0])
+    return (u * codes).floor().clamp(0, codes - 1).long()
+
+
+class DiscreteCode(nn.Module):
+    """G(z) = net([z, one_hot(code_of(z))]), `net` built for z_dim + codes inputs."""
+
+    def __init__(self, net: nn.Module, codes: int):
+        super().__init__()
+        self.net, self.codes = net, codes
+
+    def forward(self, z: Tensor) -> Tensor:
+        levels = torch.arange(self.codes, device=z.device)
+        onehot = (code_of(z, self.codes)[:, None] == levels).to(z.dtype)
+        return self.net(torch.cat([z, onehot], dim=1))

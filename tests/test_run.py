@@ -108,7 +108,7 @@ def test_help_lists_every_group():
     ).stdout
     for line in [
         "augment: ada, diffaugment, none",
-        "callbacks: diagnostics, ema, instance_noise, lecam, r1",
+        "callbacks: consistency, diagnostics, ema, instance_noise, lecam, r1",
         "loss: fgan, gan, hinge, lsgan, ns, vae, wgan, wgan_gp",
         "model: dcgan, gaussian, lapgan, mlp",
         "optimizer: adam",

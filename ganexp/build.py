@@ -58,12 +58,10 @@ def build_nets(plan: Plan, shape: tuple[int, ...], num_classes: int | None):
         return build(g_node, shape=shape), build(
             d_node, shape=shape, norm=norm, out_features=2 * model.z_dim
         )
-    embed = model.embed_dim if model.conditional else 0
-    if model.codes:  # G built for z, the label's embedding and the one-hot code (nets/codes.py)
-        net = build(g_node, shape=shape, z_dim=model.z_dim + embed + model.codes)
-        generator = DiscreteCode(net, model.codes)
-    else:
-        generator = build(g_node, shape=shape, **({"z_dim": model.z_dim + embed} if embed else {}))
+    extra = (model.embed_dim if model.conditional else 0) + model.codes  # G's inputs beside z
+    generator = build(g_node, shape=shape, **({"z_dim": model.z_dim + extra} if extra else {}))
+    if model.codes:
+        generator = DiscreteCode(generator, model.codes)
     if not model.conditional:
         return generator, build(d_node, shape=(m * shape[0], *shape[1:]), norm=norm)
     wider = (m * (shape[0] + num_classes), *shape[1:])

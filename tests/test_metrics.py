@@ -86,3 +86,18 @@ def test_three_of_eight_ring_modes():
     assert m["val/modes_covered"] == 3
     assert m["val/hq_fraction"] == pytest.approx(2400 / 2500, abs=0.002)
     assert m["val/mode_kl"] == pytest.approx(math.log(8 / 3), abs=1e-9)  # uniform on 3 vs on 8
+
+
+def test_mode_spread_reads_the_data_at_its_closed_form_and_a_shrunk_mode_below_it():
+    dm = Ring()
+    g = torch.Generator().manual_seed(0)
+    x = dm.sample(200_000, g)
+    # a 2-D Gaussian within 3 std: E[r^2 | r < 3] / 2 = 1 - 4.5 e^-4.5 / (1 - e^-4.5), in std^2
+    tail = math.exp(-4.5)
+    spread = mode_metrics(x, dm.means, dm.std, dm.weights)["val/mode_spread"]
+    assert spread == pytest.approx(math.sqrt(1 - 4.5 * tail / (1 - tail)), abs=0.005)
+    modes = torch.arange(8).repeat(100)
+    shrunk = dm.means[modes] + 0.3 * dm.std * torch.randn(len(modes), 2, generator=g)
+    m = mode_metrics(shrunk, dm.means, dm.std, dm.weights)
+    assert m["val/hq_fraction"] == 1.0  # the rule alone rates the shrunk modes above the data
+    assert m["val/mode_spread"] == pytest.approx(0.3, abs=0.03)

@@ -71,13 +71,22 @@ def continuous_metrics(x: Tensor, cdf, lo: float, hi: float, bins: int = 50) -> 
 
 
 def mode_metrics(x: Tensor, means: Tensor, std: float, weights: Tensor) -> dict[str, float]:
-    """Modes covered, high-quality fraction and mode KL of 2-D samples against a Gaussian mixture."""
+    """Modes covered, high-quality fraction, mode KL and within-mode spread of 2-D samples
+    against a mixture of Gaussians of one `std`.
+
+    The spread is the root-mean-square offset of the high-quality samples from their modes, per
+    coordinate, in units of `std`: what the high-quality rule alone cannot see. A generator that
+    shrinks every mode to a point scores a high-quality fraction of 1, above a perfect sampler's
+    1 - exp(-4.5) = 0.989, and a spread near 0; the data themselves give
+    sqrt(1 - 4.5 exp(-4.5) / (1 - exp(-4.5))) = 0.974 (a 2-D Gaussian within 3 std)."""
     dist = torch.cdist(x.double(), means.double())
     nearest_dist, nearest = dist.min(dim=1)
     hq = nearest_dist <= 3 * std
     hist = torch.bincount(nearest[hq], minlength=len(means)).double()
+    spread = (nearest_dist[hq].pow(2).mean() / x.shape[1]).sqrt().item() / std if hq.any() else 0.0
     return {
         "val/modes_covered": int((hist > 0).sum()),
         "val/hq_fraction": hq.double().mean().item(),
         "val/mode_kl": kl(hist / hist.sum(), weights.double()) if hist.sum() > 0 else math.inf,
+        "val/mode_spread": spread,
     }

@@ -69,7 +69,7 @@ def test_the_code_is_floor_k_phi_of_the_first_coordinate_and_each_is_equally_lik
     assert (counts - 1 / 16).abs().max() < 0.002  # 0.00038 is one standard deviation
 
 
-def test_g_sees_the_noise_and_its_code_one_hot_and_is_built_for_the_wider_input():
+def test_g_sees_the_noise_and_its_code_one_hot_at_unit_second_moment_and_is_built_for_the_wider_input():
     from ganexp.nets.codes import DiscreteCode, code_of
 
     m = module_of("model.codes=5", "model.z_dim=3")
@@ -78,7 +78,8 @@ def test_g_sees_the_noise_and_its_code_one_hot_and_is_built_for_the_wider_input(
     z = torch.randn(64, 3)
     seen = DiscreteCode(nn.Identity(), 5)(z)
     assert torch.equal(seen[:, :3], z)
-    assert torch.equal(seen[:, 3:], nn.functional.one_hot(code_of(z, 5), 5).float())
+    # the one-hot at sqrt(K): each input's second moment is a noise coordinate's, 1
+    assert torch.equal(seen[:, 3:], nn.functional.one_hot(code_of(z, 5), 5).float() * 5**0.5)
     # conditional: G sees z, the label's embedding and the code of z itself
     c = module_of("model.codes=5", "model.conditional=true", "model.embed_dim=2", num_classes=8)
     assert c.generator.net.net.net[0].in_features == 8 + 2 + 5

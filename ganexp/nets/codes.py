@@ -21,7 +21,13 @@ def code_of(z: Tensor, codes: int) -> Tensor:
 
 
 class DiscreteCode(nn.Module):
-    """G(z) = net([z, one_hot(code_of(z))]), `net` built for z_dim + codes inputs."""
+    """G(z) = net([z, sqrt(K) one_hot(code_of(z))]), `net` built for z_dim + K inputs.
+
+    The one-hot is scaled by sqrt(K), so that each of its inputs has a noise coordinate's second
+    moment (1): at 0 and 1 a code's inputs barely move G's first layer beside z's, and G starts
+    as the one map of the noise it would be without the code, which its codes then split between
+    modes (on the ring, 13 of 16 codes still straddled two modes at the end). At sqrt(K) the code
+    moves G from the start, and each code lands on one mode."""
 
     def __init__(self, net: nn.Module, codes: int):
         super().__init__()
@@ -30,4 +36,4 @@ class DiscreteCode(nn.Module):
     def forward(self, z: Tensor) -> Tensor:
         levels = torch.arange(self.codes, device=z.device)
         onehot = (code_of(z, self.codes)[:, None] == levels).to(z.dtype)
-        return self.net(torch.cat([z, onehot], dim=1))
+        return self.net(torch.cat([z, onehot * self.codes**0.5], dim=1))

@@ -113,7 +113,17 @@ def curve(fid, seconds=220):
     return {"seconds": list(np.linspace(seconds / len(fid), seconds, len(fid))), "fid": list(fid)}
 
 
-def test_the_pyramid_holds_on_its_late_median_not_on_one_reading():
+def test_the_trend_end_reads_a_line_exactly_and_one_reading_cannot_move_it_far():
+    from ganexp.claims.robust import trend_end
+
+    t = np.arange(6.0) * 20 + 120
+    assert trend_end(t, 300 - t) == pytest.approx(80.0)
+    # flat at 130 but for one lucky last reading at 10: the trend still ends at 130
+    assert trend_end(t, [130, 130, 130, 130, 130, 10]) == pytest.approx(130.0)
+    assert trend_end(t, [130, 131, 129, 130, 131, 10]) > 125
+
+
+def test_the_pyramid_holds_at_the_end_of_its_trend_not_on_one_reading():
     from ganexp.claims.pyramid import verdict
 
     single = curve([300, 200, 150, 120, 100, 95, 90, 88, 86, 85, 84])
@@ -125,6 +135,12 @@ def test_the_pyramid_holds_on_its_late_median_not_on_one_reading():
     lucky = curve([350, 250, 200, 160, 130, 120, 115, 110, 108, 106, 60])
     result = verdict({"pyramid": lucky, "single": single, "single_own": curve([400] * 11)})
     assert not result["held"] and result["leads_at_s"] == [lucky["seconds"][-1]]
+    # still falling fast where the single GAN has stopped: its second half's median (110) lags
+    # behind the single GAN's (96.5), the trend of those readings ends below it
+    falling = curve([900, 600, 400, 300, 200, 160, 140, 120, 100, 85, 72])
+    flat = curve([300, 200, 150, 120, 100, 100, 98, 97, 96, 95, 95])
+    result = verdict({"pyramid": falling, "single": flat, "single_own": curve([400] * 11)})
+    assert result["held"] and result["end_fid"]["pyramid"] < 80 < 90 < result["end_fid"]["single"]
 
 
 def test_instance_noise_reads_the_distance_left_at_the_end_of_its_w1_curve():

@@ -57,3 +57,15 @@ def growth(values: Sequence[float], share: float = SHARE) -> float:
     """How many times the curve's end lies above its start: `end / start`, both medians of a
     stretch."""
     return end(values, share) / start(values, share)
+
+
+def trend_end(t: Sequence[float], values: Sequence[float]) -> float:
+    """The value at the last time `t[-1]` of the Theil-Sen line through (t, values): its slope
+    the median of the slopes between every two readings, its level through the medians (Sen
+    1968). Where a curve still falls, its median lags behind its end; its last reading is one
+    reading. The trend's end reads where the whole stretch is heading, and one reading of any
+    size moves at most a few of its slopes, never their median."""
+    t, y = np.asarray(t, dtype=float), np.asarray(values, dtype=float)
+    i, j = np.triu_indices(len(t), k=1)
+    slope = float(np.median((y[j] - y[i]) / (t[j] - t[i])))
+    return float(np.median(y) + slope * (t[-1] - np.median(t)))

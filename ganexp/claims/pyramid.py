@@ -13,7 +13,7 @@ only the generator's design differs, and with DCGAN's own (betas (0.5, 0.999), n
 pyramid is compared with the better of the two at the end of the budget, read off each curve's
 trend over the second half of the time (a Theil-Sen line through log FID): where the pyramid
 still falls fast, a median over that stretch lags behind where it ends, and a last reading is one
-evaluation; the trend uses every reading, and one lucky evaluation cannot move it.
+evaluation; the trend uses every reading, and one lucky evaluation cannot carry it far.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def over_time(run_dir: Path, seconds: float) -> dict[str, list[float]]:
     return found
 
 
-def late(curve: dict) -> float:
+def end_fid(curve: dict) -> float:
     """The FID at the end of the time on the trend of the second half: the Theil-Sen line
     through log FID over those readings (FID falls roughly geometrically), read at the end."""
     t, fid = np.asarray(curve["seconds"]), np.asarray(curve["fid"])
@@ -91,14 +91,14 @@ def late(curve: dict) -> float:
 def verdict(curves: dict[str, dict]) -> dict:
     """Whether the pyramid's FID at the end of the time, on the trend of its second half, is at
     most the better single GAN's, and at which readings (in order, each model's k-th) it leads."""
-    lates = {n: late(c) for n, c in curves.items()}
-    single = min((n for n in curves if n != "pyramid"), key=lates.get)
+    ends = {n: end_fid(c) for n, c in curves.items()}
+    single = min((n for n in curves if n != "pyramid"), key=ends.get)
     n = min(len(c["fid"]) for c in curves.values())
     best_single = np.min([curves[m]["fid"][:n] for m in curves if m != "pyramid"], axis=0)
     leads = np.asarray(curves["pyramid"]["fid"][:n]) <= best_single
     return {
-        "held": lates["pyramid"] <= lates[single],
-        "end_fid": lates,
+        "held": ends["pyramid"] <= ends[single],
+        "end_fid": ends,
         "better_single": single,
         "leads_at_s": [curves["pyramid"]["seconds"][k] for k in range(n) if leads[k]],
         "trails_at_s": [curves["pyramid"]["seconds"][k] for k in range(n) if not leads[k]],
@@ -171,9 +171,10 @@ CLAIM = Claim(
     statement="a Laplacian pyramid of GANs (LAPGAN) makes better 32 px digits than one GAN at "
     "full size for the same training time",
     check=f"over {SECONDS} s of training each (trainer.max_time), classifier FID read {READINGS} "
-    "times: at the end of the time, on the trend of the second half's readings (a Theil-Sen line "
-    "through log FID), the LAPGAN preset's FID is at most that of the DCGAN at 32 px with the same loss, under the better of two recipes (the pyramid's "
-    "optimizer settings and EMA, or DCGAN's own)",
+    "times: at the end of the time, on the trend of the second half's readings (a Theil-Sen "
+    "line through log FID), the LAPGAN preset's FID is at most that of the DCGAN at 32 px with "
+    "the same loss, under the better of two recipes (the pyramid's optimizer settings and EMA, "
+    "or DCGAN's own)",
     anchor="Denton et al. 2015 (LAPGAN), section 4 and Figure 3",
     run=run,
     figure=figure,

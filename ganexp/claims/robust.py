@@ -63,8 +63,9 @@ def trend_end(t: Sequence[float], values: Sequence[float]) -> float:
     """The value at the last time `t[-1]` of the Theil-Sen line through (t, values): its slope
     the median of the slopes between every two readings, its level through the medians (Sen
     1968). Where a curve still falls, its median lags behind its end; its last reading is one
-    reading. The trend's end reads where the whole stretch is heading, and one reading of any
-    size moves at most a few of its slopes, never their median."""
+    reading. The trend's end reads where the whole stretch is heading: one reading of any size
+    moves n - 1 of the n (n - 1) / 2 slopes, fewer than half from n = 4 on, so it cannot carry
+    their median beyond the slopes it did not touch."""
     t, y = np.asarray(t, dtype=float), np.asarray(values, dtype=float)
     i, j = np.triu_indices(len(t), k=1)
     slope = float(np.median((y[j] - y[i]) / (t[j] - t[i])))

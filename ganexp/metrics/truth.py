@@ -78,7 +78,8 @@ def mode_metrics(x: Tensor, means: Tensor, std: float, weights: Tensor) -> dict[
     coordinate, in units of `std`: what the high-quality rule alone cannot see. A generator that
     shrinks every mode to a point scores a high-quality fraction of 1, above a perfect sampler's
     1 - exp(-4.5) = 0.989, and a spread near 0; the data themselves give
-    sqrt(1 - 4.5 exp(-4.5) / (1 - exp(-4.5))) = 0.974 (a 2-D Gaussian within 3 std)."""
+    sqrt(1 - 4.5 exp(-4.5) / (1 - exp(-4.5))) = 0.974 (a 2-D Gaussian within 3 std). With no
+    high-quality sample there is nothing to spread: 0."""
     dist = torch.cdist(x.double(), means.double())
     nearest_dist, nearest = dist.min(dim=1)
     hq = nearest_dist <= 3 * std

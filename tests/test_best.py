@@ -62,6 +62,7 @@ def test_keep_best_keeps_the_checkpoint_of_the_best_evaluation(fit, tmp_path):
         last = load(tmp_path / "run")
         assert any(not torch.equal(a, b) for a, b in zip(best.parameters(), last.parameters()))
     assert direction("val/hq_fraction") == "max" and direction("val/fid_classifier") == "min"
+    assert direction("val/mode_spread") == "max"  # shrunk modes are the failure, not wide ones
 
 
 def test_evaluate_reads_the_best_checkpoint(fit, tmp_path):

@@ -63,6 +63,8 @@ def test_keep_best_keeps_the_checkpoint_of_the_best_evaluation(fit, tmp_path):
         assert any(not torch.equal(a, b) for a, b in zip(best.parameters(), last.parameters()))
     assert direction("val/hq_fraction") == "max" and direction("val/fid_classifier") == "min"
     assert direction("val/mode_spread") == "max"  # shrunk modes are the failure, not wide ones
+    assert direction("val/generator/hq_fraction") == "max"  # the generator alone, beside a sampler
+    assert direction("val/generator/w1") == "min"
 
 
 def test_evaluate_reads_the_best_checkpoint(fit, tmp_path):

@@ -69,11 +69,13 @@ def test_a_module_samples_through_its_discriminator(fit, tmp_path):
     through D; a rejected region of the data space stays empty."""
     from ganexp import load
 
-    fit(
+    result = fit(
         ["model=mlp", "dataset=ring8", "loss=ns", "model.pack=2", "train.g_steps=20"]
         + ["sampling.rejection=true"]
     )
+    assert "val/generator/hq_fraction" in result  # the generator alone, beside the sampler's
     module = load(tmp_path / "run")
+    assert "val/generator/hq_fraction" in result
     assert module.rejection and module.pack == 2
     g = lambda: torch.Generator().manual_seed(5)  # noqa: E731
     a, b = module.sample(300, g()), module.sample(300, g())
@@ -95,6 +97,43 @@ def test_a_module_samples_through_its_discriminator(fit, tmp_path):
     cut = math.inf
     with pytest.raises(ValueError, match="largest logit is -inf"):
         module.sample(300, g())
+
+
+def test_an_evaluation_with_a_sampler_measures_the_generator_alone_first():
+    """With `rejection` on, the evaluation reports the generator alone as `val/generator/...`
+    first, then the sampler's samples as `val/...`, and leaves the module sampling as it did: a
+    generator that draws every sample at the centre and a sampler that puts each on a mode."""
+    from ganexp.data.toy import Ring
+    from ganexp.metrics.evaluator import Evaluator
+
+    ring = Ring()
+
+    class Module:
+        rejection, device = True, "cpu"
+
+        def balanced_labels(self, n):
+            return None
+
+        def sample(self, n, generator=None, labels=None):
+            if self.rejection:
+                return ring.means[torch.arange(n) % len(ring.means)]
+            return torch.zeros(n, 2)
+
+    module = Module()
+    metrics = Evaluator(ring, num_samples=800)(module)
+    assert module.rejection
+    assert list(metrics) == [
+        "val/generator/modes_covered", "val/generator/hq_fraction", "val/generator/mode_kl",
+        "val/generator/mode_spread", "val/modes_covered", "val/hq_fraction", "val/mode_kl",
+        "val/mode_spread",
+    ]  # fmt: skip
+    assert metrics["val/generator/modes_covered"] == 0 and metrics["val/generator/hq_fraction"] == 0
+    assert metrics["val/modes_covered"] == 8 and metrics["val/hq_fraction"] == 1
+    assert metrics["val/mode_kl"] < 1e-4 < metrics["val/generator/mode_kl"]
+    module.rejection = False
+    assert list(Evaluator(ring, num_samples=800)(module)) == [
+        "val/modes_covered", "val/hq_fraction", "val/mode_kl", "val/mode_spread"
+    ]
 
 
 def test_calibration_turns_any_critic_into_the_exact_log_ratio():

@@ -28,7 +28,8 @@ def direction(metric: str, mode: str = "auto") -> str:
     """'max' or 'min' for `metric`; `mode` 'auto' knows ganexp's metrics (distances: 'min')."""
     if mode != "auto":
         return mode
-    return "max" if metric in HIGHER_IS_BETTER or metric.endswith(("_spearman", "_pearson")) else "min"
+    base = metric.replace("val/generator/", "val/", 1)  # the generator alone, where a sampler is on
+    return "max" if base in HIGHER_IS_BETTER or base.endswith(("_spearman", "_pearson")) else "min"
 
 
 def _require(metric: str, key: str, metrics: dict) -> None:

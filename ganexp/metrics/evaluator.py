@@ -10,6 +10,8 @@ import torch
 
 from ganexp.data.stream import EVAL_STREAM, step_key
 
+ALONE = "val/generator/"  # the generator's own metrics where a sampler is on
+
 
 def fingerprint(data: torch.Tensor, labels: torch.Tensor | None) -> str:
     """A short digest of a labelled image set (which images a cached classifier learned)."""
@@ -83,13 +85,28 @@ class Evaluator:
         return torch.cat(parts), None if labels is None else labels.cpu()
 
     def __call__(self, module) -> dict[str, float]:
+        """The `val/` metrics of the samples the run gives. With a sampler on
+        (`sampling.rejection`), the generator alone is measured first, on the same noise, and
+        reported as `val/generator/...` before them: what the sampler adds is the difference."""
+        metrics = {}
+        if getattr(module, "rejection", False):
+            module.rejection = False
+            try:
+                alone = self.measure(module)
+            finally:
+                module.rejection = True
+            metrics = {k.replace("val/", ALONE, 1): v for k, v in alone.items()}
+        return metrics | self.measure(module) | self.real_accuracy(module)
+
+    def measure(self, module) -> dict[str, float]:
+        """The `val/` metrics of `num_samples` samples from the module as it samples now."""
         fake, labels = self.samples(module)
         metrics = self.dm.exact_metrics(fake)
         if labels is not None and hasattr(self.dm, "label_accuracy"):
             metrics["val/label_accuracy"] = self.dm.label_accuracy(fake, labels)
         if self.images is not None:
             metrics |= self.images(fake, labels)
-        return metrics | self.real_accuracy(module)
+        return metrics
 
     @torch.no_grad()
     def real_accuracy(self, module) -> dict[str, float]:

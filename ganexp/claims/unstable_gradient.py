@@ -6,7 +6,8 @@ G: it pushes JS up while pulling the reverse KL down, and the reverse KL barely 
 mode. The gradient runs are `generator_gradient.probes` (the same as `vanishing_gradient`): the
 norm of the -log D loss's gradient, its mean and spread over 4 noise batches, as a fresh
 discriminator learns. The mode runs train PacGAN's nets on the ring of 8 Gaussians (the
-`toy_ring8` preset, its generator alone): as the -log D GAN with a discriminator kept closer to
+`toy_ring8` preset without its discrete code, which would give G a map per mode, and its
+generator alone): as the -log D GAN with a discriminator kept closer to
 optimal (10 critic steps per generator step on batches of 64, one sample per judgement), and as
 the preset itself (packs of 2), which covers every mode; each is scored by the same rule (2,500 samples, high
 quality within 3 standard deviations of a mode).
@@ -26,7 +27,8 @@ GROWTH = 5.0  # the check: the mean norm's end lies at least 5x above its first 
 HIGH_QUALITY = 0.5  # ... and the -log D GAN covers fewer than 8 modes, with this share or more
 # of its samples of high quality: a collapse, not a generator that did not train
 
-RING = ["experiment=toy_ring8", "sampling.rejection=false"]  # the generator alone
+# PacGAN's nets, one continuous map of the noise (no code), the generator alone
+RING = ["experiment=toy_ring8", "model.codes=0", "sampling.rejection=false"]
 CRITIC_STEPS, BATCH = 10, 64  # a discriminator kept near optimal, on small batches
 RINGS = {  # name: (overrides, generator steps, label)
     "ring_ns": (
@@ -34,7 +36,7 @@ RINGS = {  # name: (overrides, generator steps, label)
         1000,
         f"-log D, {CRITIC_STEPS} critic steps a generator step, batch {BATCH}",
     ),
-    "ring_pacgan": (RING, 5000, "the toy_ring8 preset (PacGAN2)"),
+    "ring_pacgan": (RING, 5000, "PacGAN2, the toy_ring8 preset without its code"),
 }
 
 

@@ -550,6 +550,12 @@ def explain(error: dict, config: dict) -> str:
         model = _model_of(info.annotation if info is not None else None)
     key, allowed = ".".join(keys), _says(info)
     if error["type"] == "missing":
+        if keys[0] == "callbacks" and keys[-1] == "_target_":  # settings left without a callback
+            node = ".".join(keys[:-1])
+            return (
+                f"{key}: missing; {node}.* is set (a preset's settings, say) without its callback "
+                f"in callbacks=[...]: add {keys[1]} to the list, or remove them with ~{node}"
+            )
         return f"{key}: missing; {allowed or 'it has no default'}"
     if isinstance((error.get("ctx") or {}).get("error"), ConfigError):
         return str(error["ctx"]["error"])  # a check that words its own line (files)

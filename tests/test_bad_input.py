@@ -46,6 +46,7 @@ CASES = [
     ),
     (["-m", "experiment=toy_ring8,toy_gird25"], ["'toy_gird25'", "toy_grid25"]),
     (["callbacks=ema", "callbacks.ema.decay=1.5"], ["callbacks.ema.decay=1.5", "(0, 1)"]),
+    (["experiment=toy_grid25", "callbacks=[]"], ["callbacks.ema._target_", "~callbacks.ema"]),
     (["callbacks=r1", "callbacks.r1.gamma=-1"], ["callbacks.r1.gamma=-1", ">= 0"]),
     (["callbacks=instance_noise", "callbacks.instance_noise.std=-0.1"], ["instance_noise.std"]),
     (["model.d_norm=batch", "loss=ns", "callbacks=r1"], ["callbacks=r1", "'spectral'"]),

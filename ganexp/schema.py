@@ -550,7 +550,7 @@ def explain(error: dict, config: dict) -> str:
         model = _model_of(info.annotation if info is not None else None)
     key, allowed = ".".join(keys), _says(info)
     if error["type"] == "missing":
-        if keys[0] == "callbacks" and keys[-1] == "_target_":  # settings left without a callback
+        if len(keys) == 3 and keys[0] == "callbacks" and keys[2] == "_target_":  # settings alone
             node = ".".join(keys[:-1])
             return (
                 f"{key}: missing; {node}.* is set (a preset's settings, say) without its callback "

@@ -75,7 +75,6 @@ def test_a_module_samples_through_its_discriminator(fit, tmp_path):
     )
     assert "val/generator/hq_fraction" in result  # the generator alone, beside the sampler's
     module = load(tmp_path / "run")
-    assert "val/generator/hq_fraction" in result
     assert module.rejection and module.pack == 2
     g = lambda: torch.Generator().manual_seed(5)  # noqa: E731
     a, b = module.sample(300, g()), module.sample(300, g())

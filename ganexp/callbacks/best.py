@@ -15,6 +15,7 @@ from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 
 from ganexp.callbacks.evaluation import Evaluation
 from ganexp.errors import ConfigError
+from ganexp.metrics.evaluator import ALONE
 
 # which way is better for ganexp's own metrics (a user metric names its mode itself)
 HIGHER_IS_BETTER = (
@@ -28,7 +29,7 @@ def direction(metric: str, mode: str = "auto") -> str:
     """'max' or 'min' for `metric`; `mode` 'auto' knows ganexp's metrics (distances: 'min')."""
     if mode != "auto":
         return mode
-    base = metric.replace("val/generator/", "val/", 1)  # the generator alone, where a sampler is on
+    base = metric.replace(ALONE, "val/", 1)  # the generator alone, where a sampler is on
     return "max" if base in HIGHER_IS_BETTER or base.endswith(("_spearman", "_pearson")) else "min"
 
 

@@ -61,7 +61,7 @@ def build_nets(plan: Plan, shape: tuple[int, ...], num_classes: int | None):
     extra = (model.embed_dim if model.conditional else 0) + model.codes  # G's inputs beside z
     generator = build(g_node, shape=shape, **({"z_dim": model.z_dim + extra} if extra else {}))
     if model.codes:
-        generator = DiscreteCode(generator, model.codes)
+        generator = DiscreteCode(generator, model.codes, model.code_scale)
     if not model.conditional:
         return generator, build(d_node, shape=(m * shape[0], *shape[1:]), norm=norm)
     wider = (m * (shape[0] + num_classes), *shape[1:])

@@ -208,6 +208,9 @@ class Model(Open):
         minimum=0,
         game="a discrete code needs one generator fed by the prior's noise",
     )
+    code_scale: float | None = number(
+        None, "the one-hot code's scale as G's input (none: sqrt(model.codes), unit second moment)"
+    )
     pack: int = integer(
         1,
         "PacGAN: D judges packs of this many samples (1: one sample)",

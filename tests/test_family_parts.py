@@ -80,6 +80,11 @@ def test_g_sees_the_noise_and_its_code_one_hot_at_unit_second_moment_and_is_buil
     assert torch.equal(seen[:, :3], z)
     # the one-hot at sqrt(K): each input's second moment is a noise coordinate's, 1
     assert torch.equal(seen[:, 3:], nn.functional.one_hot(code_of(z, 5), 5).float() * 5**0.5)
+    # model.code_scale sets the one-hot's scale instead
+    scaled = module_of("model.codes=5", "model.z_dim=3", "model.code_scale=2.5").generator
+    assert scaled.scale == 2.5 and m.generator.scale == 5**0.5
+    seen = DiscreteCode(nn.Identity(), 5, 2.5)(z)
+    assert torch.equal(seen[:, 3:], nn.functional.one_hot(code_of(z, 5), 5).float() * 2.5)
     # conditional: G sees z, the label's embedding and the code of z itself
     c = module_of("model.codes=5", "model.conditional=true", "model.embed_dim=2", num_classes=8)
     assert c.generator.net.net.net[0].in_features == 8 + 2 + 5

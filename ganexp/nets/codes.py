@@ -21,7 +21,8 @@ def code_of(z: Tensor, codes: int) -> Tensor:
 
 
 class DiscreteCode(nn.Module):
-    """G(z) = net([z, sqrt(K) one_hot(code_of(z))]), `net` built for z_dim + K inputs.
+    """G(z) = net([z, s one_hot(code_of(z))]), `net` built for z_dim + K inputs, s = `scale`
+    (`model.code_scale`; sqrt(K) unless given).
 
     The one-hot is scaled by sqrt(K), so that each of its inputs has a noise coordinate's second
     moment (1): at 0 and 1 a code's inputs barely move G's first layer beside z's, and G starts
@@ -29,11 +30,12 @@ class DiscreteCode(nn.Module):
     modes (on the ring, 13 of 16 codes still straddled two modes at the end). At sqrt(K) the code
     moves G from the start, and each code lands on one mode."""
 
-    def __init__(self, net: nn.Module, codes: int):
+    def __init__(self, net: nn.Module, codes: int, scale: float | None = None):
         super().__init__()
         self.net, self.codes = net, codes
+        self.scale = codes**0.5 if scale is None else scale
 
     def forward(self, z: Tensor) -> Tensor:
         levels = torch.arange(self.codes, device=z.device)
         onehot = (code_of(z, self.codes)[:, None] == levels).to(z.dtype)
-        return self.net(torch.cat([z, onehot * self.codes**0.5], dim=1))
+        return self.net(torch.cat([z, onehot * self.scale], dim=1))

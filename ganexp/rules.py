@@ -116,6 +116,15 @@ def conditioning_has_an_embedding(plan, dirs) -> None:
         )
 
 
+def a_code_scale_needs_a_code(plan, dirs) -> None:
+    model = plan.run.model
+    if model.code_scale is not None and not model.codes:
+        raise ConfigError(
+            f"model.code_scale={model.code_scale:g} scales a discrete code, and model.codes=0 "
+            "gives none; set model.codes=K (K >= 1), or leave model.code_scale=null"
+        )
+
+
 def rejection_reads_a_cross_entropy_critic(plan, dirs) -> None:
     """`sampling.rejection` reads log p_data / p_G from a critic trained by cross-entropy: the
     run's own (loss gan or ns), or a copy calibrated for `sampling.calibrate_steps` steps."""
@@ -182,6 +191,7 @@ RULES = (
     one_game_for_alternating_options,
     family_plays_the_game,
     conditioning_has_an_embedding,
+    a_code_scale_needs_a_code,
     rejection_reads_a_cross_entropy_critic,
     data_for_the_model,
     small_data_options_need_images,

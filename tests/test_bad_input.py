@@ -66,6 +66,8 @@ CASES = [
     (["model=lapgan", "loss=ns", "+model.pack=2"], ["model.pack=2", "model=lapgan", "[1]"]),
     (["model.codes=-1"], ["model.codes=-1", ">= 0"]),
     (["model=mlp", "dataset=ring8", "loss=vae", "model.codes=8"], ["model.codes=8", "[0]"]),
+    (["model.code_scale=0"], ["model.code_scale=0", "> 0"]),
+    (["model=mlp", "model.code_scale=2"], ["model.code_scale=2", "model.codes=0", "model.codes=K"]),
     (["model=lapgan", "loss=ns", "+model.codes=8"], ["model.codes=8", "model=lapgan", "[0]"]),
     (["model=mlp", "model.generator.norm=group"], ["model.generator.norm=group", "'batch'"]),
     (["model=mlp", "model.discriminator.maxout=0"], ["model.discriminator.maxout=0", ">= 1"]),

@@ -47,14 +47,14 @@ def test_toy_ring8_covers_every_mode_sharply(fit, tmp_path, seed):
 
 @pytest.mark.slow
 def test_toy_grid25_covers_every_mode_sharply(fit, tmp_path):
-    """WGAN-GP with rejection through a calibrated critic on the grid (seed 7, never tuned on):
-    25 / 25 modes and >= 94% high quality by the run's own evaluation and by an independent count
-    of 2,500 fresh samples (one draw of 2,500 scatters by about a point). One seed's number moves
-    by 1 to 2 points under a change of rounding alone: seed 7 scored 96.6% where the preset was
-    tuned, 95.6% from the same code run again later, and 94.8% once D judged the real and the
-    fake batch in one pass (the same arithmetic, grouped differently). The generator alone, with
-    its 100-way code at scale 5 and EMA, covers every mode at >= 80% by its own evaluation and the
-    count (seeds 0-4 and 6: 96.8% to 99.9%; at scale 10, 83.2% to 100%)."""
+    """WGAN-GP with a 100-way code at scale 5 and an EMA of G on the grid (seed 7, never tuned
+    on), the generator alone as the preset samples: 25 / 25 modes, >= 93% high quality and a mode
+    histogram within KL 0.04 of uniform (PacGAN4's published value) by the run's own evaluation,
+    and >= 93% by an independent count of 2,500 fresh samples (one draw scatters by about a
+    point); seeds 0-4 and 6 scored 96.8% to 99.9% with KL at most 0.008, where ALI's published
+    95.7% is a mean over trials, and seed 7 99.2%. The calibrated sampler switched on after
+    training (`sampling.rejection=true`, the preset's 12,000 calibration steps) covers every mode
+    at >= 94% too (seed 7: 99.4%)."""
     summary = fit(
         [
             "experiment=toy_grid25",
@@ -62,15 +62,14 @@ def test_toy_grid25_covers_every_mode_sharply(fit, tmp_path):
             "train.seed=7",
             "eval.num_samples=2500",
             "eval.every_n_g_steps=${train.g_steps}",  # the preset's own schedule: one
-            "train.sample_every=${train.g_steps}",  # calibration, at the end, for both
+            "train.sample_every=${train.g_steps}",  # evaluation and picture, at the end
         ],
         run="grid",
     )
-    assert summary["val/modes_covered"] == 25 and summary["val/hq_fraction"] >= 0.94
-    assert summary["val/generator/modes_covered"] == 25
-    assert summary["val/generator/hq_fraction"] >= 0.80
+    assert summary["val/modes_covered"] == 25 and summary["val/hq_fraction"] >= 0.93
+    assert summary["val/mode_kl"] <= 0.04
 
-    assert_sharp(tmp_path / "grid", Grid(), {True: 0.94, False: 0.80})
+    assert_sharp(tmp_path / "grid", Grid(), {False: 0.93, True: 0.94})
 
 
 @pytest.mark.slow
